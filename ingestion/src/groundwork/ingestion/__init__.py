@@ -1,0 +1,1 @@
+"""Ingestion: parse documents, chunk them by structure, embed and index them."""

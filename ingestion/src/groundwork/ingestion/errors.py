@@ -1,0 +1,45 @@
+"""Errors of the ingestion area. Each carries a stable `code` recorded as a document's failure reason."""
+
+from __future__ import annotations
+
+
+class IngestionError(Exception):
+    """Base class of every ingestion error."""
+
+    code = "ingestion_failed"
+
+
+class ParseError(IngestionError):
+    """A document could not be turned into text; the document fails, the batch goes on."""
+
+    code = "parse_failed"
+
+
+class UnsupportedFormatError(ParseError):
+    code = "unsupported_format"
+
+
+class EncryptedDocumentError(ParseError):
+    code = "encrypted_document"
+
+
+class NoTextLayerError(ParseError):
+    """A scanned PDF (images only). OCR is not part of the pipeline."""
+
+    code = "no_text_layer"
+
+
+class TooManyPagesError(ParseError):
+    code = "too_many_pages"
+
+
+class ParseTimeoutError(ParseError):
+    code = "parse_timeout"
+
+
+class CorruptDocumentError(ParseError):
+    code = "corrupt_document"
+
+
+class EmptyDocumentError(ParseError):
+    code = "empty_document"

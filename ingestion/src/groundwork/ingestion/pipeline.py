@@ -1,0 +1,314 @@
+"""The ingestion pipeline: claim -> parse -> chunk -> embed -> commit (metadata, then indexes).
+
+Plain functions over explicit dependencies, so the in-process pool and Celery run the same code. Every
+step is idempotent: a document whose content hash is already indexed is skipped, and a commit is dropped if
+the document changed or disappeared while it was being processed. Metadata (chunks with their vectors and
+the datastore's index generation) commits first in one transaction; the in-memory indexes follow under the
+datastore's write lock. A crash between the two is repaired at the next start by rebuilding the index from
+the metadata store (see `groundwork.platform.indexes`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from groundwork.ingestion.chunking import ChunkDraft, ChunkingOptions, Tokenizer, chunk_document
+from groundwork.ingestion.errors import EmptyDocumentError, IngestionError
+from groundwork.ingestion.parsers.registry import parse_document
+from groundwork.ingestion.parsers.types import ParseLimits
+from groundwork.platform.db.models import (
+    Chunk,
+    Datastore,
+    Document,
+    DocumentStatus,
+    Job,
+    JobStatus,
+    utcnow,
+)
+from groundwork.platform.db.session import Database
+from groundwork.platform.errors import NotFoundError
+from groundwork.platform.indexes import IndexManager, contextual_text
+from groundwork.platform.storage.protocols import BlobStore
+from groundwork.retrieval.protocols import Embedder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineContext:
+    """Everything the pipeline needs; built once by the composition root."""
+
+    database: Database
+    blobs: BlobStore
+    indexes: IndexManager
+    embedder: Embedder
+    tokenizer: Tokenizer
+    chunking: ChunkingOptions
+    limits: ParseLimits
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    document_id: str
+    content_hash: str
+    blob_key: str
+    source_uri: str
+    mime_type: str
+    title: str
+    job_id: str | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    claimed: _Claimed
+    title: str
+    metadata: Mapping[str, Any]
+    page_count: int | None
+    chunks: list[ChunkDraft]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    claimed: _Claimed
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    indexed: int
+    failed: int
+    skipped: int
+
+
+def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequence[str]) -> BatchResult:
+    """Process documents of one datastore end to end. Safe to run again with the same ids."""
+    claimed = _claim(ctx, document_ids)
+    prepared: list[_Prepared] = []
+    failed: list[_Failed] = []
+    for item in claimed:
+        outcome = _prepare(ctx, item)
+        (prepared if isinstance(outcome, _Prepared) else failed).append(outcome)  # type: ignore[arg-type]
+    _set_status(ctx, [p.claimed for p in prepared], DocumentStatus.EMBEDDING)
+    texts = [contextual_text(p.title, c.heading_path, c.text) for p in prepared for c in p.chunks]
+    vectors = ctx.embedder.embed_documents(texts)
+    _commit(ctx, datastore_id, prepared, vectors, texts, failed)
+    return BatchResult(indexed=len(prepared), failed=len(failed), skipped=len(document_ids) - len(claimed))
+
+
+def _claim(ctx: PipelineContext, document_ids: Sequence[str]) -> list[_Claimed]:
+    """Mark queued documents as parsing and count the attempt; skip those already done or gone."""
+    claimed: list[_Claimed] = []
+    with ctx.database.session() as session:
+        documents = session.scalars(select(Document).where(Document.id.in_(list(document_ids)))).all()
+        started_jobs: set[str] = set()
+        for document in documents:
+            if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+                continue
+            document.status = DocumentStatus.PARSING
+            document.attempts += 1
+            if document.job_id:
+                started_jobs.add(document.job_id)
+            claimed.append(
+                _Claimed(
+                    document_id=document.id,
+                    content_hash=document.content_hash,
+                    blob_key=document.blob_key,
+                    source_uri=document.source_uri,
+                    mime_type=document.mime_type,
+                    title=document.title,
+                    job_id=document.job_id,
+                )
+            )
+        if started_jobs:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(started_jobs), Job.status == JobStatus.QUEUED)
+                .values(status=JobStatus.RUNNING, updated_at=utcnow())
+            )
+    return claimed
+
+
+def _prepare(ctx: PipelineContext, item: _Claimed) -> _Prepared | _Failed:
+    try:
+        data = ctx.blobs.get(item.blob_key)
+        started = time.perf_counter()
+        parsed = parse_document(data, filename=item.source_uri, mime_type=item.mime_type, limits=ctx.limits)
+        chunks = chunk_document(parsed, ctx.tokenizer, ctx.chunking)
+        if not chunks:
+            raise EmptyDocumentError("the document has no text to index")
+        logger.debug("parsed %s into %d chunks in %.3fs", item.source_uri, len(chunks), time.perf_counter() - started)
+    except IngestionError as exc:
+        return _Failed(item, exc.code, str(exc))
+    except NotFoundError as exc:
+        return _Failed(item, "blob_missing", str(exc))
+    return _Prepared(
+        claimed=item,
+        title=item.title or parsed.title or item.source_uri.rsplit("/", 1)[-1],
+        metadata=parsed.metadata,
+        page_count=parsed.page_count,
+        chunks=chunks,
+    )
+
+
+def _set_status(ctx: PipelineContext, items: Sequence[_Claimed], status: DocumentStatus) -> None:
+    if not items:
+        return
+    with ctx.database.session() as session:
+        session.execute(
+            update(Document)
+            .where(Document.id.in_([i.document_id for i in items]), Document.status != DocumentStatus.INDEXED)
+            .values(status=status, updated_at=utcnow())
+        )
+
+
+def _current(session: Session, item: _Claimed) -> Document | None:
+    """The document if it is still the version that was processed and still in flight."""
+    document = session.get(Document, item.document_id)
+    if document is None or document.content_hash != item.content_hash:
+        return None
+    if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+        return None
+    return document
+
+
+def _count_done(session: Session, job_counts: dict[str, tuple[int, int]]) -> None:
+    for job_id, (done, failed) in job_counts.items():
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(done=Job.done + done, failed=Job.failed + failed, updated_at=utcnow())
+        )
+        job = session.get_one(Job, job_id)
+        session.refresh(job)
+        if job.done >= job.total and job.finished_at is None:
+            job.status = JobStatus.COMPLETED_WITH_ERRORS if job.failed else JobStatus.SUCCEEDED
+            job.finished_at = utcnow()
+
+
+def _commit(
+    ctx: PipelineContext,
+    datastore_id: str,
+    prepared: Sequence[_Prepared],
+    vectors: np.ndarray[Any, np.dtype[np.float32]],
+    texts: Sequence[str],
+    failed: Sequence[_Failed],
+) -> None:
+    job_counts: dict[str, tuple[int, int]] = {}
+
+    def count(job_id: str | None, *, failure: bool) -> None:
+        if job_id:
+            done, fails = job_counts.get(job_id, (0, 0))
+            job_counts[job_id] = (done + 1, fails + int(failure))
+
+    with ctx.indexes.writing(datastore_id) as index:
+        removed: list[int] = []
+        added: list[int] = []
+        added_rows: list[int] = []
+        with ctx.database.session() as session:
+            datastore = session.get(Datastore, datastore_id, with_for_update=True)
+            if datastore is None:
+                return
+            row = 0
+            for item in prepared:
+                rows = range(row, row + len(item.chunks))
+                row += len(item.chunks)
+                document = _current(session, item.claimed)
+                if document is None:
+                    continue
+                removed.extend(session.scalars(select(Chunk.id).where(Chunk.document_id == document.id)))
+                session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+                new_ids = session.scalars(
+                    insert(Chunk).returning(Chunk.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "document_id": document.id,
+                            "datastore_id": datastore_id,
+                            "ordinal": ordinal,
+                            "text": chunk.text,
+                            "heading_path": list(chunk.heading_path),
+                            "start_offset": chunk.start,
+                            "end_offset": chunk.end,
+                            "page": chunk.page,
+                            "token_count": chunk.token_count,
+                            "embedding": vectors[r].tobytes(),
+                        }
+                        for ordinal, (chunk, r) in enumerate(zip(item.chunks, rows, strict=True))
+                    ],
+                ).all()
+                added.extend(new_ids)
+                added_rows.extend(rows)
+                document.status = DocumentStatus.INDEXED
+                document.indexed_hash = document.content_hash
+                document.chunk_count = len(item.chunks)
+                document.page_count = item.page_count
+                document.title = item.title
+                document.metadata_json = {**dict(item.metadata), **document.metadata_json}
+                document.failure_code = document.failure_reason = None
+                document.indexed_at = utcnow()
+                count(document.job_id, failure=False)
+            for failure in failed:
+                document = _current(session, failure.claimed)
+                if document is None:
+                    continue
+                document.status = DocumentStatus.FAILED
+                document.failure_code = failure.code
+                document.failure_reason = failure.reason
+                count(document.job_id, failure=True)
+            if removed or added:
+                datastore.index_generation += 1
+            generation = datastore.index_generation
+            _count_done(session, job_counts)
+        if removed or added:
+            index.apply(
+                remove_ids=removed,
+                add_ids=added,
+                vectors=vectors[added_rows] if added else None,
+                texts=[texts[r] for r in added_rows],
+            )
+            ctx.indexes.committed(datastore_id, generation)
+        if any(job_id for job_id in job_counts) and _jobs_finished(ctx, job_counts):
+            ctx.indexes.checkpoint(datastore_id)
+
+
+def _jobs_finished(ctx: PipelineContext, job_counts: Mapping[str, tuple[int, int]]) -> bool:
+    with ctx.database.session() as session:
+        unfinished = session.scalar(
+            select(Job.id).where(Job.id.in_(list(job_counts)), Job.finished_at.is_(None)).limit(1)
+        )
+    return unfinished is None
+
+
+def record_batch_error(
+    ctx: PipelineContext, document_ids: Sequence[str], error: BaseException
+) -> list[str]:
+    """After an unexpected error: documents with attempts left go back to `queued` (returned, to be
+    re-enqueued); the others fail with the error as their reason."""
+    retry: list[str] = []
+    job_counts: dict[str, tuple[int, int]] = {}
+    with ctx.database.session() as session:
+        documents = session.scalars(select(Document).where(Document.id.in_(list(document_ids)))).all()
+        for document in documents:
+            if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+                continue
+            if document.attempts < ctx.max_attempts:
+                document.status = DocumentStatus.QUEUED
+                retry.append(document.id)
+                continue
+            document.status = DocumentStatus.FAILED
+            document.failure_code = "internal_error"
+            document.failure_reason = f"{type(error).__name__}: {error}"
+            if document.job_id:
+                done, fails = job_counts.get(document.job_id, (0, 0))
+                job_counts[document.job_id] = (done + 1, fails + 1)
+        _count_done(session, job_counts)
+    return retry

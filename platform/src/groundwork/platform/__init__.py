@@ -1,0 +1,1 @@
+"""Platform: settings, metadata store, blob store, task queue, REST API and CLI."""

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI). Routes are thin; behaviour lives in platform services."""

@@ -1,0 +1,58 @@
+"""`create_app(settings)`: the FastAPI application and its lifespan."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from groundwork.platform.api.context import request_id
+from groundwork.platform.api.errors import install_error_handlers
+from groundwork.platform.api.routers import datastores, documents, health, jobs, search
+from groundwork.platform.config import Settings
+from groundwork.platform.services import Services, build_services
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAPI:
+    """The API. Its lifespan opens the data directory (models, indexes, workers) and closes it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = await run_in_threadpool(build_services, settings, owner=owner)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            app.state.services = None
+            await run_in_threadpool(services.close)
+
+    app = FastAPI(
+        title="Groundwork",
+        version="0.1.0",
+        description="Enterprise RAG: datastores, documents, ingestion jobs and hybrid search.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = None
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    for router in (health.router, datastores.router, documents.router, jobs.router, search.router):
+        app.include_router(router)
+    return app

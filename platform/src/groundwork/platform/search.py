@@ -1,0 +1,234 @@
+"""Hybrid search over one or more datastores: the read path shared by the API, CLI and evaluation.
+
+Filters are resolved to the set of allowed chunk ids in the metadata store and handed to both indexes,
+which apply them before ranking (never a post-filter that would starve the top k).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, select
+
+from groundwork.platform.config import RetrievalConfig
+from groundwork.platform.db.models import Chunk, Datastore, Document
+from groundwork.platform.db.session import Database
+from groundwork.platform.errors import InvalidRequestError, NotFoundError
+from groundwork.platform.indexes import IndexManager
+from groundwork.retrieval.hybrid import FusionConfig, fuse
+from groundwork.retrieval.protocols import Embedder
+from groundwork.retrieval.types import FusedHit, ScoredId, SearchMode
+
+FilterOp = Literal["eq", "ne", "in", "gt", "gte", "lt", "lte"]
+_DOCUMENT_FIELDS = {
+    "document_id": Document.id,
+    "source_uri": Document.source_uri,
+    "title": Document.title,
+    "mime_type": Document.mime_type,
+}
+
+
+@dataclass(frozen=True)
+class MetadataFilter:
+    """A condition on a document field (`document_id`, `source_uri`, `title`, `mime_type`) or a key of
+    the document's metadata. All filters of a search must hold."""
+
+    key: str
+    op: FilterOp
+    value: Any
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    query: str
+    datastore_ids: Sequence[str]
+    top_k: int = 10
+    mode: SearchMode = SearchMode.HYBRID
+    filters: Sequence[MetadataFilter] = ()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    chunk_id: int
+    score: float
+    text: str
+    document_id: str
+    datastore_id: str
+    title: str
+    source_uri: str
+    heading_path: list[str]
+    start_offset: int
+    end_offset: int
+    page: int | None
+    metadata: dict[str, Any]
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _condition(spec: MetadataFilter) -> ColumnElement[bool]:
+    if spec.key in _DOCUMENT_FIELDS:
+        column: Any = _DOCUMENT_FIELDS[spec.key]
+    else:
+        element = Document.metadata_json[spec.key]
+        sample = spec.value[0] if spec.op == "in" and spec.value else spec.value
+        if isinstance(sample, bool):
+            column = element.as_boolean()
+        elif isinstance(sample, int | float):
+            column = element.as_float()
+        else:
+            column = element.as_string()
+    value = spec.value
+    match spec.op:
+        case "eq":
+            return column == value  # type: ignore[no-any-return]
+        case "ne":
+            return column != value  # type: ignore[no-any-return]
+        case "in":
+            if not isinstance(value, list) or not value:
+                raise InvalidRequestError(f"filter on {spec.key!r}: 'in' needs a non-empty list")
+            return column.in_(value)  # type: ignore[no-any-return]
+        case "gt":
+            return column > value  # type: ignore[no-any-return]
+        case "gte":
+            return column >= value  # type: ignore[no-any-return]
+        case "lt":
+            return column < value  # type: ignore[no-any-return]
+        case "lte":
+            return column <= value  # type: ignore[no-any-return]
+    raise InvalidRequestError(f"unknown filter operator {spec.op!r}")
+
+
+class SearchService:
+    def __init__(
+        self,
+        database: Database,
+        indexes: IndexManager,
+        embedder: Embedder,
+        config: RetrievalConfig,
+        *,
+        tenant_id: str,
+    ) -> None:
+        self._db = database
+        self._indexes = indexes
+        self._embedder = embedder
+        self._config = config
+        self._fusion = FusionConfig(
+            method=config.fusion,
+            dense_weight=config.dense_weight,
+            lexical_weight=config.lexical_weight,
+            rrf_k=config.rrf_k,
+        )
+        self._tenant_id = tenant_id
+
+    def _check_datastores(self, datastore_ids: Sequence[str]) -> list[str]:
+        if not datastore_ids:
+            raise InvalidRequestError("name at least one datastore")
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Datastore.id, Datastore.name).where(
+                    Datastore.tenant_id == self._tenant_id,
+                    Datastore.id.in_(datastore_ids) | Datastore.name.in_(datastore_ids),
+                )
+            ).all()
+        found = {ref for row in rows for ref in (row.id, row.name)}
+        missing = [ref for ref in datastore_ids if ref not in found]
+        if missing:
+            raise NotFoundError(f"datastore(s) not found: {', '.join(missing)}")
+        return sorted({row.id for row in rows})
+
+    def _allowed(self, datastore_id: str, filters: Sequence[MetadataFilter]) -> np.ndarray[Any, Any] | None:
+        if not filters:
+            return None
+        conditions = [_condition(spec) for spec in filters]
+        with self._db.session() as session:
+            ids = session.scalars(
+                select(Chunk.id)
+                .join(Document, Document.id == Chunk.document_id)
+                .where(Chunk.datastore_id == datastore_id, and_(*conditions))
+            ).all()
+        return np.asarray(ids, dtype=np.int64)
+
+    def search(self, request: SearchQuery) -> SearchResult:
+        query = request.query.strip()
+        if not query:
+            raise InvalidRequestError("query must not be empty")
+        if not 1 <= request.top_k <= self._config.max_top_k:
+            raise InvalidRequestError(f"top_k must be between 1 and {self._config.max_top_k}")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        datastore_ids = self._check_datastores(request.datastore_ids)
+        candidates = max(self._config.candidates, request.top_k)
+        dense: list[ScoredId] = []
+        lexical: list[ScoredId] = []
+        if request.mode in (SearchMode.DENSE, SearchMode.HYBRID):
+            mark = time.perf_counter()
+            vector = self._embedder.embed_queries([query])
+            timings["embed_ms"] = (time.perf_counter() - mark) * 1000
+        mark = time.perf_counter()
+        for datastore_id in datastore_ids:
+            index = self._indexes.get(datastore_id)
+            allowed = self._allowed(datastore_id, request.filters)
+            if request.mode in (SearchMode.DENSE, SearchMode.HYBRID):
+                dense.extend(index.search_dense(vector, candidates, allowed))
+            if request.mode in (SearchMode.LEXICAL, SearchMode.HYBRID):
+                lexical.extend(index.search_lexical(query, candidates, allowed))
+        timings["index_ms"] = (time.perf_counter() - mark) * 1000
+        dense.sort(key=lambda hit: -hit.score)
+        lexical.sort(key=lambda hit: -hit.score)
+        if request.mode == SearchMode.HYBRID:
+            fused = fuse(dense, lexical, self._fusion, request.top_k)
+        elif request.mode == SearchMode.DENSE:
+            fused = [FusedHit(h.id, h.score, dense_rank=r, dense_score=h.score) for r, h in enumerate(dense, 1)]
+        else:
+            fused = [
+                FusedHit(h.id, h.score, lexical_rank=r, lexical_score=h.score) for r, h in enumerate(lexical, 1)
+            ]
+        hits = self._hydrate(fused[: request.top_k])
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        return SearchResult(hits=hits, timings_ms=timings)
+
+    def _hydrate(self, fused: Sequence[FusedHit]) -> list[SearchHit]:
+        if not fused:
+            return []
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Chunk, Document.title, Document.source_uri, Document.metadata_json)
+                .join(Document, Document.id == Chunk.document_id)
+                .where(Chunk.id.in_([hit.id for hit in fused]))
+            ).all()
+        by_id = {row.Chunk.id: row for row in rows}
+        hits: list[SearchHit] = []
+        for hit in fused:
+            row = by_id.get(hit.id)
+            if row is None:  # deleted between ranking and hydration
+                continue
+            chunk = row.Chunk
+            hits.append(
+                SearchHit(
+                    chunk_id=chunk.id,
+                    score=hit.score,
+                    text=chunk.text,
+                    document_id=chunk.document_id,
+                    datastore_id=chunk.datastore_id,
+                    title=row.title,
+                    source_uri=row.source_uri,
+                    heading_path=list(chunk.heading_path),
+                    start_offset=chunk.start_offset,
+                    end_offset=chunk.end_offset,
+                    page=chunk.page,
+                    metadata=dict(row.metadata_json),
+                    dense_rank=hit.dense_rank,
+                    lexical_rank=hit.lexical_rank,
+                )
+            )
+        return hits

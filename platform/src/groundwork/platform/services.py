@@ -1,0 +1,117 @@
+"""The composition root: builds every long-lived object of a process once, from `Settings`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from groundwork.ingestion.chunking import ChunkingOptions
+from groundwork.ingestion.parsers.types import ParseLimits
+from groundwork.ingestion.pipeline import PipelineContext
+from groundwork.ingestion.tasks import make_handlers
+from groundwork.platform.config import Settings
+from groundwork.platform.datadir import DataDirLock
+from groundwork.platform.db.session import Database
+from groundwork.platform.documents import DocumentService
+from groundwork.platform.indexes import IndexManager
+from groundwork.platform.search import SearchService
+from groundwork.platform.storage.local import LocalBlobStore
+from groundwork.platform.tasks.inprocess import InProcessTaskQueue
+from groundwork.platform.tasks.protocols import TaskHandler
+from groundwork.retrieval.embedder import SentenceTransformerEmbedder
+from groundwork.retrieval.faiss_index import FaissConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    database: Database
+    embedder: SentenceTransformerEmbedder
+    indexes: IndexManager
+    queue: InProcessTaskQueue
+    documents: DocumentService
+    search: SearchService
+    lock: DataDirLock
+
+    def close(self) -> None:
+        """Finish queued work, write indexes, release the data directory."""
+        self.queue.close()
+        self.indexes.close()
+        self.database.close()
+        self.lock.release()
+
+
+def build_services(settings: Settings, *, owner: str, recover: bool = True) -> Services:
+    """Open the data directory and everything on it. Raises `DataDirLockedError` if another process has it."""
+    data_dir = settings.data_dir.resolve()
+    lock = DataDirLock.acquire(data_dir, owner=owner)
+    try:
+        database = Database(
+            settings.database_url(), pool_size=settings.database.pool_size, echo=settings.database.echo
+        )
+        database.migrate()
+        embedder = SentenceTransformerEmbedder(
+            settings.embedding.model,
+            batch_size=settings.embedding.batch_size,
+            max_seq_length=settings.embedding.max_seq_length,
+            device=settings.embedding.device,
+        )
+        embedder.warm_up()
+        index_config = settings.index
+        indexes = IndexManager(
+            data_dir / "indexes",
+            database,
+            dimension=embedder.dimension,
+            embedding_model=embedder.model_name,
+            faiss_config=FaissConfig(
+                index_type=index_config.vector_index_type,
+                nlist=index_config.ivf_nlist,
+                nprobe=index_config.ivf_nprobe,
+                ivf_train_min=index_config.ivf_train_min,
+            ),
+            checkpoint_interval=index_config.checkpoint_interval_seconds,
+        )
+        blobs = LocalBlobStore(data_dir / "blobs")
+        handlers: dict[str, TaskHandler] = {}
+        queue = InProcessTaskQueue(
+            handlers, workers=settings.ingestion.workers, max_pending=settings.ingestion.max_queued_tasks
+        )
+        documents = DocumentService(
+            database,
+            blobs,
+            queue,
+            indexes,
+            settings.ingestion,
+            tenant_id=settings.default_tenant,
+            embedding_model=embedder.model_name,
+        )
+        documents.ensure_tenant()
+        context = PipelineContext(
+            database=database,
+            blobs=blobs,
+            indexes=indexes,
+            embedder=embedder,
+            tokenizer=embedder,
+            chunking=ChunkingOptions(
+                max_tokens=settings.chunking.max_tokens,
+                overlap_tokens=settings.chunking.overlap_tokens,
+                min_tokens=settings.chunking.min_tokens,
+            ),
+            limits=ParseLimits(
+                max_pages=settings.ingestion.max_pages, timeout_seconds=settings.ingestion.parse_timeout_seconds
+            ),
+            max_attempts=settings.ingestion.max_attempts,
+        )
+        handlers.update(make_handlers(context, documents.enqueue))
+        search = SearchService(
+            database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant
+        )
+    except BaseException:
+        lock.release()
+        raise
+    services = Services(settings, database, embedder, indexes, queue, documents, search, lock)
+    if recover:
+        documents.recover()
+    return services

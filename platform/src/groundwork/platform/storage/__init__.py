@@ -1,0 +1,1 @@
+"""Blob stores: where uploaded document bytes and extracted text live."""

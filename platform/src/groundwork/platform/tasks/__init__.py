@@ -1,0 +1,1 @@
+"""Task queues: how pipeline work is scheduled (in-process pool here; Celery in scale-out mode)."""

@@ -1,0 +1,1 @@
+"""Serving: text generation on OpenAI-compatible (vLLM) servers. Filled in by the answers issue."""
