@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from groundwork.platform.config import DatabaseConfig, IngestionConfig, Settings
 from groundwork.platform.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GROUNDWORK_SHARED_DATA", REPO.parent / "shared" / "data"))
-POSTGRES_URL = os.environ.get("GROUNDWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "GROUNDWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def shared_data(*parts: str) -> Path:
@@ -33,7 +36,7 @@ def postgres_admin_url() -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except Exception as exc:  # the message says what is missing; .ci/run starts PostgreSQL
+    except OperationalError as exc:  # the message says what is missing; .ci/run starts PostgreSQL
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
     finally:
         engine.dispose()

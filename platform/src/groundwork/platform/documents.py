@@ -193,7 +193,9 @@ class DocumentService:
         document_ids: list[str] = []
         unchanged = 0
         with self._db.session() as session:
-            job = Job(id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items))
+            job = Job(
+                id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items)
+            )
             session.add(job)
             for item, mime_type in zip(items, mime_types, strict=True):
                 content_hash = hashlib.sha256(item.data).hexdigest()
@@ -202,9 +204,16 @@ class DocumentService:
                         Document.datastore_id == datastore_id, Document.source_uri == item.source_uri
                     )
                 )
-                if document is not None and document.content_hash == content_hash and (
-                    document.status in IN_FLIGHT_STATUSES
-                    or (document.status == DocumentStatus.INDEXED and document.indexed_hash == content_hash)
+                if (
+                    document is not None
+                    and document.content_hash == content_hash
+                    and (
+                        document.status in IN_FLIGHT_STATUSES
+                        or (
+                            document.status == DocumentStatus.INDEXED
+                            and document.indexed_hash == content_hash
+                        )
+                    )
                 ):
                     unchanged += 1
                     document_ids.append(document.id)
@@ -272,7 +281,9 @@ class DocumentService:
             if status:
                 query = query.where(Document.status == status)
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            documents = session.scalars(query.order_by(Document.created_at, Document.id).limit(limit).offset(offset))
+            documents = session.scalars(
+                query.order_by(Document.created_at, Document.id).limit(limit).offset(offset)
+            )
             return list(documents), int(total)
 
     def get_document(self, datastore_id: str, document_id: str) -> Document:
@@ -323,7 +334,10 @@ class DocumentService:
         with self._db.session() as session:
             return list(
                 session.scalars(
-                    select(Job).where(Job.datastore_id == datastore_id).order_by(Job.created_at.desc()).limit(limit)
+                    select(Job)
+                    .where(Job.datastore_id == datastore_id)
+                    .order_by(Job.created_at.desc())
+                    .limit(limit)
                 )
             )
 
@@ -331,7 +345,9 @@ class DocumentService:
         with self._db.session() as session:
             return list(
                 session.scalars(
-                    select(Document).where(Document.job_id == job_id, Document.status == DocumentStatus.FAILED)
+                    select(Document).where(
+                        Document.job_id == job_id, Document.status == DocumentStatus.FAILED
+                    )
                 )
             )
 

@@ -100,7 +100,8 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 min_tokens=settings.chunking.min_tokens,
             ),
             limits=ParseLimits(
-                max_pages=settings.ingestion.max_pages, timeout_seconds=settings.ingestion.parse_timeout_seconds
+                max_pages=settings.ingestion.max_pages,
+                timeout_seconds=settings.ingestion.parse_timeout_seconds,
             ),
             max_attempts=settings.ingestion.max_attempts,
         )

@@ -75,6 +75,9 @@ class SentenceTransformerEmbedder:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
 
             path = resolve_model_path(self._model_ref)
             if not path.is_dir():

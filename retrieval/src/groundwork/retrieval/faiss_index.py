@@ -88,11 +88,13 @@ class FaissVectorIndex:
             allowed = np.ascontiguousarray(allowed, dtype=np.int64)
             selector = faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed))
         if self.is_approximate:
-            params = faiss.SearchParametersIVF(nprobe=self._config.nprobe)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self._config.nprobe
             if selector is not None:
                 params.sel = selector
         elif selector is not None:
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters()
+            params.sel = selector
         scores, ids = self._index.search(query, min(k, self.count), params=params)
         return [ScoredId(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
@@ -130,7 +132,7 @@ class FaissVectorIndex:
     def load(cls, path: Path, dimension: int, config: FaissConfig | None = None) -> FaissVectorIndex:
         try:
             raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
-            index = faiss.deserialize_index(raw)
+            index: Any = faiss.deserialize_index(raw)
         except (OSError, RuntimeError) as exc:
             raise IndexCorruptedError(f"cannot read FAISS index {path}: {exc}") from exc
         if index.d != dimension:

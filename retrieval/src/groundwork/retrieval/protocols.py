@@ -70,7 +70,7 @@ class VectorIndex(Protocol):
         ...
 
     def search(self, query: Vectors, k: int, allowed: IdArray | None = None) -> list[ScoredId]:
-        """Top `k` ids for one query vector; with `allowed`, only those ids are considered (before ranking)."""
+        """Top `k` ids for one query vector; with `allowed`, only those ids compete (filtered before ranking)."""
         ...
 
     def save(self, path: Path) -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -26,14 +27,17 @@ from groundwork.platform.errors import PlatformError
 from groundwork.platform.logging import configure_logging
 from groundwork.retrieval.types import SearchMode
 
-app = typer.Typer(help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True)
+app = typer.Typer(
+    help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True
+)
 eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 UrlOption = Annotated[
-    str | None, typer.Option("--url", help="A running Groundwork server (default: GROUNDWORK_URL; unset: local)")
+    str | None,
+    typer.Option("--url", help="A running Groundwork server (default: GROUNDWORK_URL; unset: local)"),
 ]
 
 
@@ -94,7 +98,11 @@ def ingest(
 
     settings = _settings()
     root = path.resolve()
-    files = [root] if root.is_file() else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
+    files = (
+        [root]
+        if root.is_file()
+        else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
+    )
     if not files:
         console.print(f"no matching files under {root}")
         raise typer.Exit(code=1)
@@ -123,7 +131,10 @@ def ingest(
         f"in {time.perf_counter() - started:.1f}s; {len(failures)} failed"
     )
     for failure in failures:
-        console.print(f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}")
+        console.print(
+            f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: "
+            f"{failure['failure_reason']}"
+        )
     if failures:
         raise typer.Exit(code=2)
 
@@ -158,14 +169,35 @@ def search(
         out.print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
 
+@app.command("config")
+def show_config(
+    reference: Annotated[bool, typer.Option("--reference", help="Print the Markdown reference of all settings")] = False,
+) -> None:
+    """Print the effective settings (from the environment) as JSON."""
+    from groundwork.platform.config import configuration_reference
+
+    if reference:
+        sys.stdout.write(configuration_reference() + "\n")
+        return
+    out.print_json(Settings().model_dump_json())
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
-    beir: Annotated[Path | None, typer.Option(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")] = None,
-    pubmedqa: Annotated[Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")] = None,
+    beir: Annotated[
+        Path | None, typer.Option(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")
+    ] = None,
+    pubmedqa: Annotated[
+        Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")
+    ] = None,
     split: Annotated[str, typer.Option(help="Query split")] = "test",
-    datastore: Annotated[str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")] = None,
+    datastore: Annotated[
+        str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")
+    ] = None,
     mode: Annotated[list[SearchMode] | None, typer.Option(help="Modes to score (default: all three)")] = None,
-    limit_docs: Annotated[int | None, typer.Option(help="Ingest only the first N corpus documents (smoke runs)")] = None,
+    limit_docs: Annotated[
+        int | None, typer.Option(help="Ingest only the first N corpus documents (smoke runs)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="JSON results file")] = None,
     url: UrlOption = None,
 ) -> None:
@@ -203,12 +235,16 @@ def eval_retrieval(
                 for selected in modes:
                     task = progress.add_task(f"querying ({selected.value})", total=len(dataset.queries))
                     results.append(
-                        evaluate_mode(backend, dataset, datastore_id, selected, lambda t=task: progress.advance(t))
+                        evaluate_mode(
+                            backend, dataset, datastore_id, selected, partial(progress.advance, task)
+                        )
                     )
     except PlatformError as exc:
         _fail(exc)
         return
-    table = Table(title=f"{dataset.name} ({split}): {len(dataset.queries)} queries, {len(dataset.corpus)} documents")
+    table = Table(
+        title=f"{dataset.name} ({split}): {len(dataset.queries)} queries, {len(dataset.corpus)} documents"
+    )
     for column in ("mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"):
         table.add_column(column, justify="right")
     for r in results:

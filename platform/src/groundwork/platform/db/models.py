@@ -49,7 +49,7 @@ class JobStatus(StrEnum):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}  # noqa: RUF012
 
 
 class Tenant(Base):
@@ -111,7 +111,10 @@ class Document(Base):
 
 class Chunk(Base):
     __tablename__ = "chunks"
-    __table_args__ = (Index("ix_chunks_document", "document_id"), Index("ix_chunks_datastore", "datastore_id"))
+    __table_args__ = (
+        Index("ix_chunks_document", "document_id"),
+        Index("ix_chunks_datastore", "datastore_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     """Also the id of the chunk's vector and lexical entry."""

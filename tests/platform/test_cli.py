@@ -1,0 +1,115 @@
+"""The `groundwork` command as a user runs it: direct on a data directory, and against a running server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+GROUNDWORK = str(Path(sys.executable).with_name("groundwork"))
+
+pytestmark = pytest.mark.slow
+
+
+def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([GROUNDWORK, *args], env=env, capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"groundwork {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GROUNDWORK_DATA_DIR": str(tmp_path / "data"),
+        "GROUNDWORK_LOG_LEVEL": "WARNING",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    (folder / "guides").mkdir(parents=True)
+    (folder / "guides" / "deploy.md").write_text("# Deploy\n\nRoll out with `kubectl apply -f groundwork.yaml`.\n")
+    (folder / "guides" / "backup.md").write_text("# Backup\n\nThe nightly backup copies the SQLite file to GCS.\n")
+    (folder / "notes.txt").write_text("Retention of audit logs is 400 days.\n")
+    (folder / "draft.md").write_text("# Draft\n\nnot ready\n")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    return folder
+
+
+def test_ingest_and_search_on_the_data_directory(env: dict[str, str], docs: Path) -> None:
+    result = run(env, "ingest", str(docs), "--datastore", "handbook", "--exclude", "draft.md", check=False)
+    assert result.returncode == 2, result.stderr  # one document failed, the rest are indexed
+    assert "3 of 4 documents indexed" in result.stderr
+    assert "corrupt_document" in result.stderr and "broken.pdf" in result.stderr
+
+    hits = json.loads(run(env, "search", "how long are audit logs kept", "--datastore", "handbook", "--json").stdout)
+    assert hits[0]["source_uri"].endswith("notes.txt")
+    assert "400 days" in hits[0]["text"]
+
+    table = run(env, "search", "kubectl apply", "--datastore", "handbook", "--mode", "lexical").stdout
+    assert "Deploy" in table and "groundwork.yaml" in table
+
+    again = run(env, "ingest", str(docs / "guides"), "--datastore", "handbook")
+    assert "2 of 2 documents indexed" in again.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [GROUNDWORK, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise AssertionError("server did not become ready")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def test_commands_use_the_server_and_never_open_its_data_directory(
+    env: dict[str, str], docs: Path, server: str
+) -> None:
+    refused = run(env, "ingest", str(docs / "guides"), "--datastore", "handbook", check=False)
+    assert refused.returncode == 1
+    assert "data_dir_locked" in refused.stderr and "--url" in refused.stderr
+
+    run(env, "ingest", str(docs / "guides"), "--datastore", "handbook", "--url", server)
+    hits = json.loads(
+        run(env, "search", "nightly backup", "--datastore", "handbook", "--json", "--url", server).stdout
+    )
+    assert "SQLite file to GCS" in hits[0]["text"]
+    env_url = {**env, "GROUNDWORK_URL": server}
+    assert json.loads(run(env_url, "search", "roll out", "--datastore", "handbook", "--json").stdout)
+    missing = run(env_url, "search", "x", "--datastore", "nope", check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr

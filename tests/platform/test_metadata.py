@@ -1,0 +1,87 @@
+"""The metadata store on SQLite and PostgreSQL: migrations, constraints, cascades."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from groundwork.platform.db.models import Chunk, Datastore, Document, Job, Tenant
+from groundwork.platform.db.session import Database
+
+
+@pytest.fixture
+def database(database_url: str) -> Database:
+    db = Database(database_url)
+    db.migrate()
+    db.migrate()  # a second run is a no-op
+    return db
+
+
+def seed(db: Database) -> str:
+    with db.session() as session:
+        session.add(Tenant(id="acme", name="Acme"))
+        session.flush()
+        datastore = Datastore(tenant_id="acme", name="docs", embedding_model="m")
+        session.add(datastore)
+        session.flush()
+        return datastore.id
+
+
+def test_migrations_create_every_table_and_record_the_revision(database: Database) -> None:
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"tenants", "datastores", "documents", "chunks", "jobs", "alembic_version"} <= tables
+    with database.engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    if database.is_sqlite:
+        with database.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_document_identity_is_unique_per_datastore(database: Database) -> None:
+    datastore_id = seed(database)
+    fields = {"tenant_id": "acme", "datastore_id": datastore_id, "mime_type": "text/plain", "blob_key": "k"}
+    with database.session() as session:
+        session.add(Document(source_uri="file:///a", content_hash="1", **fields))
+    with pytest.raises(IntegrityError), database.session() as session:
+        session.add(Document(source_uri="file:///a", content_hash="2", **fields))
+
+
+def test_chunks_and_metadata_round_trip_and_cascade(database: Database) -> None:
+    datastore_id = seed(database)
+    with database.session() as session:
+        document = Document(
+            tenant_id="acme",
+            datastore_id=datastore_id,
+            source_uri="file:///guide.md",
+            mime_type="text/markdown",
+            content_hash="h",
+            blob_key="k",
+            metadata_json={"team": "sre", "year": 2026},
+            acl={"groups": ["sre"]},
+        )
+        session.add(document)
+        session.flush()
+        session.add(
+            Chunk(
+                document_id=document.id,
+                datastore_id=datastore_id,
+                ordinal=0,
+                text="hello",
+                heading_path=["Guide", "Intro"],
+                start_offset=0,
+                end_offset=5,
+                page=None,
+                token_count=1,
+                embedding=b"\x00" * 16,
+            )
+        )
+        session.add(Job(tenant_id="acme", datastore_id=datastore_id, kind="ingest", total=1))
+    with database.session() as session:
+        loaded = session.scalars(select(Document).where(Document.metadata_json["team"].as_string() == "sre")).one()
+        assert loaded.metadata_json == {"team": "sre", "year": 2026} and loaded.status == "queued"
+        chunk = session.scalars(select(Chunk)).one()
+        assert chunk.heading_path == ["Guide", "Intro"] and chunk.id > 0
+        session.delete(loaded)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Chunk)) == 0
