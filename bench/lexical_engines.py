@@ -280,9 +280,7 @@ class Fts5Engine(Engine):
         if not terms:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        cursor = self.conn.execute(
-            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, k)
-        )
+        cursor = self.conn.execute("SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, k))
         return [int(row[0]) for row in cursor]
 
     def disk_path(self) -> Path:
@@ -328,8 +326,7 @@ def evaluate(
     engine.persist()
     incremental_durable_s = incremental_add_s + time.perf_counter() - started
     searchable = all(
-        engine.search(f"zzgwmarker{i}", 1) == [new_rows[i]]
-        for i in (0, INCREMENTAL_DOCS // 2, INCREMENTAL_DOCS - 1)
+        engine.search(f"zzgwmarker{i}", 1) == [new_rows[i]] for i in (0, INCREMENTAL_DOCS // 2, INCREMENTAL_DOCS - 1)
     )
     engine.close()
 
@@ -399,9 +396,7 @@ ENGINES: dict[str, type[Engine]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BEIR SciFact directory")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))

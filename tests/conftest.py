@@ -18,9 +18,7 @@ from groundwork.platform.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GROUNDWORK_SHARED_DATA", REPO.parent / "shared" / "data"))
-POSTGRES_URL = os.environ.get(
-    "GROUNDWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("GROUNDWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def shared_data(*parts: str) -> Path:
@@ -91,9 +89,7 @@ def services(settings: Settings) -> Iterator[Services]:
 
 @pytest.fixture
 def pg_services(tmp_path: Path, postgres_url: str) -> Iterator[Services]:
-    built = build_services(
-        make_settings(tmp_path / "data", database=DatabaseConfig(url=postgres_url)), owner="pytest"
-    )
+    built = build_services(make_settings(tmp_path / "data", database=DatabaseConfig(url=postgres_url)), owner="pytest")
     try:
         yield built
     finally:

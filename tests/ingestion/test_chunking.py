@@ -27,9 +27,7 @@ def test_chunks_follow_headings_and_keep_exact_offsets(tokenizer: SentenceTransf
     document = parse(
         "# Guide\n\nIntro paragraph.\n\n## Install\n\nRun the installer.\n\n## Configure\n\nEdit the file.\n"
     )
-    chunks = chunk_document(
-        document, tokenizer, ChunkingOptions(max_tokens=50, overlap_tokens=5, min_tokens=1)
-    )
+    chunks = chunk_document(document, tokenizer, ChunkingOptions(max_tokens=50, overlap_tokens=5, min_tokens=1))
     assert [c.heading_path for c in chunks] == [("Guide",), ("Guide", "Install"), ("Guide", "Configure")]
     for chunk in chunks:
         assert document.text[chunk.start : chunk.end] == chunk.text
@@ -53,9 +51,7 @@ def test_long_sections_are_token_bounded_with_overlap(tokenizer: SentenceTransfo
 def test_small_paragraphs_under_one_heading_are_packed(tokenizer: SentenceTransformerEmbedder) -> None:
     paragraphs = "\n\n".join(f"Short paragraph {i}." for i in range(10))
     document = parse(f"# Notes\n\n{paragraphs}\n")
-    chunks = chunk_document(
-        document, tokenizer, ChunkingOptions(max_tokens=200, overlap_tokens=10, min_tokens=24)
-    )
+    chunks = chunk_document(document, tokenizer, ChunkingOptions(max_tokens=200, overlap_tokens=10, min_tokens=24))
     assert len(chunks) == 1
     assert chunks[0].text.startswith("Short paragraph 0.") and chunks[0].text.endswith("Short paragraph 9.")
 

@@ -59,9 +59,7 @@ DOCLING = PARSER_DOCS / "docling"
 UNSTRUCTURED = PARSER_DOCS / "unstructured"
 ENGDOCS = DATA / "engdocs"
 
-needs_corpus = pytest.mark.skipif(
-    not PARSER_DOCS.is_dir(), reason=f"parser test corpus not found at {PARSER_DOCS}"
-)
+needs_corpus = pytest.mark.skipif(not PARSER_DOCS.is_dir(), reason=f"parser test corpus not found at {PARSER_DOCS}")
 needs_engdocs = pytest.mark.skipif(not ENGDOCS.is_dir(), reason=f"engdocs corpus not found at {ENGDOCS}")
 
 LIMITS = ParseLimits()
@@ -144,9 +142,7 @@ def _corpus_files() -> list[Path]:
         for path in sorted(PARSER_DOCS.rglob("*"))
         if path.suffix in (".md", ".html", ".pdf", ".docx") and "groundtruth" not in path.parts
     ]
-    return [
-        path for path in files if path.name not in SCANNED_PDFS + ENCRYPTED_PDFS + ("2206.01062_pg3.pdf",)
-    ]
+    return [path for path in files if path.name not in SCANNED_PDFS + ENCRYPTED_PDFS + ("2206.01062_pg3.pdf",)]
 
 
 # --- fidelity -------------------------------------------------------------------------------------------
@@ -161,9 +157,7 @@ def test_groundtruth_pairs_are_complete() -> None:
 
 @needs_corpus
 @pytest.mark.parametrize("fmt", sorted(THRESHOLDS))
-def test_word_fidelity_against_docling_groundtruth(
-    fmt: str, record_property: Callable[[str, object], None]
-) -> None:
+def test_word_fidelity_against_docling_groundtruth(fmt: str, record_property: Callable[[str, object], None]) -> None:
     scores = {}
     for pair_fmt, source, reference in _groundtruth_pairs():
         if pair_fmt == fmt:
@@ -196,9 +190,7 @@ def test_offsets_invariant_on_every_file(path: Path) -> None:
     assert_offsets(document)
     if path.suffix == ".pdf":
         assert document.page_count is not None
-        assert all(
-            block.page is not None and 1 <= block.page <= document.page_count for block in document.blocks
-        )
+        assert all(block.page is not None and 1 <= block.page <= document.page_count for block in document.blocks)
     else:
         assert all(block.page is None for block in document.blocks)
 
@@ -246,14 +238,10 @@ def test_markdown_front_matter_and_shortcodes() -> None:
 
 
 def test_markdown_toml_front_matter_and_invalid_front_matter() -> None:
-    toml = MarkdownParser().parse(
-        b'+++\ntitle = "T"\ndraft = true\n+++\nBody.\n', filename="t.md", limits=LIMITS
-    )
+    toml = MarkdownParser().parse(b'+++\ntitle = "T"\ndraft = true\n+++\nBody.\n', filename="t.md", limits=LIMITS)
     assert toml.metadata == {"title": "T", "draft": True}
     assert toml.text == "Body."
-    broken = MarkdownParser().parse(
-        b"---\ntitle: [oops\n---\n# Real\n\nBody.\n", filename="b.md", limits=LIMITS
-    )
+    broken = MarkdownParser().parse(b"---\ntitle: [oops\n---\n# Real\n\nBody.\n", filename="b.md", limits=LIMITS)
     assert broken.metadata == {}
     assert broken.title == "Real"
     assert broken.text == "Real\n\nBody."

@@ -119,13 +119,9 @@ def test_filters_apply_before_ranking(client: TestClient) -> None:
         wait_job(client, job_id)
     only = search(client, "restart worker", filters=[{"key": "team", "op": "eq", "value": "t4"}])
     assert [h["metadata"]["team"] for h in only] == ["t4"]
-    ranged = search(
-        client, "restart worker", top_k=10, filters=[{"key": "priority", "op": "gte", "value": 3}]
-    )
+    ranged = search(client, "restart worker", top_k=10, filters=[{"key": "priority", "op": "gte", "value": 3}])
     assert sorted(h["metadata"]["priority"] for h in ranged) == [3, 4, 5]
-    listed = search(
-        client, "restart", filters=[{"key": "team", "op": "in", "value": ["t1", "t2"]}], mode="lexical"
-    )
+    listed = search(client, "restart", filters=[{"key": "team", "op": "in", "value": ["t1", "t2"]}], mode="lexical")
     assert sorted(h["metadata"]["team"] for h in listed) == ["t1", "t2"]
 
 
@@ -141,16 +137,12 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(client: TestClient) ->
     files = {"file": ("big.txt", b"x" * 1_000_001)}
     error(client.post("/v1/datastores/ops/documents", files=files), 413, "file_too_large")
     error(
-        client.post(
-            "/v1/datastores/ops/documents", files={"file": ("img.png", b"\x89PNG\r\n\x1a\n\x00\xff")}
-        ),
+        client.post("/v1/datastores/ops/documents", files={"file": ("img.png", b"\x89PNG\r\n\x1a\n\x00\xff")}),
         415,
         "unsupported_format",
     )
     error(
-        client.post(
-            "/v1/datastores/ops/documents", files={"file": ("a.md", b"# x")}, data={"metadata": "[1"}
-        ),
+        client.post("/v1/datastores/ops/documents", files={"file": ("a.md", b"# x")}, data={"metadata": "[1"}),
         400,
         "invalid_request",
     )
@@ -216,3 +208,37 @@ def test_health_and_openapi(client: TestClient) -> None:
         "/v1/datastores/{datastore}/documents",
         "/v1/jobs/{job_id}",
     } <= set(paths)
+
+
+def test_a_new_job_takes_over_documents_still_queued(tmp_path: Path) -> None:
+    """After a crash, re-submitting documents still queued must not report them done before they are."""
+    from sqlalchemy import update
+
+    from groundwork.platform.db.models import Document, Job
+    from groundwork.platform.documents import NewDocument
+    from groundwork.platform.services import build_services
+
+    settings = make_settings(tmp_path / "data")
+    items = [NewDocument(f"upload://{i}.md", f"{i}.md", f"# Doc {i}\n\nbody {i}".encode()) for i in range(3)]
+    services = build_services(settings, owner="pytest")
+    try:
+        datastore_id = services.documents.create_datastore("ops").id
+        crashed = services.documents.submit(datastore_id, items).job
+        services.queue.wait_idle(60)
+        with services.database.session() as session:  # the state a SIGKILL mid-job leaves
+            session.execute(update(Document).values(status="queued", indexed_hash=None))
+            session.execute(update(Job).values(status="running", done=0, finished_at=None))
+    finally:
+        services.close()
+
+    services = build_services(settings, owner="pytest", recover=False)
+    try:
+        again = services.documents.submit(datastore_id, items).job
+        assert (again.status, again.done, again.total) == ("queued", 0, 3)
+        assert services.documents.get_job(crashed.id).status == "succeeded"  # it no longer waits for them
+        assert services.documents.recover() == 3
+        services.queue.wait_idle(60)
+        final = services.documents.get_job(again.id)
+        assert (final.status, final.done, final.total) == ("succeeded", 3, 3)
+    finally:
+        services.close()

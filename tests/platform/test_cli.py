@@ -105,9 +105,7 @@ def test_commands_use_the_server_and_never_open_its_data_directory(
     assert "data_dir_locked" in refused.stderr and "--url" in refused.stderr
 
     run(env, "ingest", str(docs / "guides"), "--datastore", "handbook", "--url", server)
-    hits = json.loads(
-        run(env, "search", "nightly backup", "--datastore", "handbook", "--json", "--url", server).stdout
-    )
+    hits = json.loads(run(env, "search", "nightly backup", "--datastore", "handbook", "--json", "--url", server).stdout)
     assert "SQLite file to GCS" in hits[0]["text"]
     env_url = {**env, "GROUNDWORK_URL": server}
     assert json.loads(run(env_url, "search", "roll out", "--datastore", "handbook", "--json").stdout)

@@ -22,9 +22,7 @@ def test_packaged_minilm_gives_normalised_384_d_vectors(embedder: SentenceTransf
 
 def test_related_texts_are_closer_than_unrelated(embedder: SentenceTransformerEmbedder) -> None:
     query = embedder.embed_queries(["how do I install the sidecar"])[0]
-    docs = embedder.embed_documents(
-        ["Installing the Dapr sidecar on Kubernetes", "A recipe for banana bread"]
-    )
+    docs = embedder.embed_documents(["Installing the Dapr sidecar on Kubernetes", "A recipe for banana bread"])
     assert float(docs[0] @ query) > float(docs[1] @ query) + 0.2
 
 

@@ -21,9 +21,7 @@ def test_convex_normalises_bm25_by_the_best_score() -> None:
 def test_weights_can_silence_a_ranker() -> None:
     dense = [ScoredId(1, 0.9), ScoredId(2, 0.1)]
     lexical = [ScoredId(2, 9.0), ScoredId(1, 1.0)]
-    only_dense = fuse(
-        dense, lexical, FusionConfig(method="convex", dense_weight=1.0, lexical_weight=0.0), k=2
-    )
+    only_dense = fuse(dense, lexical, FusionConfig(method="convex", dense_weight=1.0, lexical_weight=0.0), k=2)
     assert [h.id for h in only_dense] == [1, 2]
 
 

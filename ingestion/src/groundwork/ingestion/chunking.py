@@ -79,9 +79,7 @@ def _section_key(block: Block) -> tuple[str, ...]:
     return block.heading_path
 
 
-def chunk_document(
-    document: ParsedDocument, tokenizer: Tokenizer, options: ChunkingOptions
-) -> list[ChunkDraft]:
+def chunk_document(document: ParsedDocument, tokenizer: Tokenizer, options: ChunkingOptions) -> list[ChunkDraft]:
     """Chunks of a parsed document in reading order."""
     drafts: list[ChunkDraft] = []
     pending: list[tuple[Block, int]] = []
@@ -120,9 +118,7 @@ def chunk_document(
     return _merge_tiny(document, drafts, options)
 
 
-def _merge_tiny(
-    document: ParsedDocument, drafts: Sequence[ChunkDraft], options: ChunkingOptions
-) -> list[ChunkDraft]:
+def _merge_tiny(document: ParsedDocument, drafts: Sequence[ChunkDraft], options: ChunkingOptions) -> list[ChunkDraft]:
     """Fold a chunk below `min_tokens` into the previous one of the same section when both still fit."""
     merged: list[ChunkDraft] = []
     for draft in drafts:

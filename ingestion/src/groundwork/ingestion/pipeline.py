@@ -288,9 +288,7 @@ def _jobs_finished(ctx: PipelineContext, job_counts: Mapping[str, tuple[int, int
     return unfinished is None
 
 
-def record_batch_error(
-    ctx: PipelineContext, document_ids: Sequence[str], error: BaseException
-) -> list[str]:
+def record_batch_error(ctx: PipelineContext, document_ids: Sequence[str], error: BaseException) -> list[str]:
     """After an unexpected error: documents with attempts left go back to `queued` (returned, to be
     re-enqueued); the others fail with the error as their reason."""
     retry: list[str] = []

@@ -132,9 +132,7 @@ class RemoteBackend:
                 data["metadata"] = json.dumps(item.metadata)
             response = self._client.post(
                 f"/v1/datastores/{datastore_id}/documents",
-                files={
-                    "file": (item.filename, item.data, item.declared_mime_type or "application/octet-stream")
-                },
+                files={"file": (item.filename, item.data, item.declared_mime_type or "application/octet-stream")},
                 data=data,
             )
             job_ids.append(self._check(response)["job"]["id"])

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from groundwork.platform.config import IngestionConfig
 from groundwork.platform.db.models import (
@@ -120,9 +121,7 @@ class DocumentService:
     def list_datastores(self) -> list[Datastore]:
         with self._db.session() as session:
             return list(
-                session.scalars(
-                    select(Datastore).where(Datastore.tenant_id == self.tenant_id).order_by(Datastore.name)
-                )
+                session.scalars(select(Datastore).where(Datastore.tenant_id == self.tenant_id).order_by(Datastore.name))
             )
 
     def get_datastore(self, reference: str) -> Datastore:
@@ -193,9 +192,7 @@ class DocumentService:
         document_ids: list[str] = []
         unchanged = 0
         with self._db.session() as session:
-            job = Job(
-                id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items)
-            )
+            job = Job(id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items))
             session.add(job)
             for item, mime_type in zip(items, mime_types, strict=True):
                 content_hash = hashlib.sha256(item.data).hexdigest()
@@ -207,17 +204,19 @@ class DocumentService:
                 if (
                     document is not None
                     and document.content_hash == content_hash
-                    and (
-                        document.status in IN_FLIGHT_STATUSES
-                        or (
-                            document.status == DocumentStatus.INDEXED
-                            and document.indexed_hash == content_hash
-                        )
-                    )
+                    and document.status == DocumentStatus.INDEXED
+                    and document.indexed_hash == content_hash
                 ):
                     unchanged += 1
                     document_ids.append(document.id)
                     continue
+                if document is not None and document.status in IN_FLIGHT_STATUSES:
+                    # It moves to this job; the job that queued it no longer waits for it.
+                    self._release_from_job(session, document.job_id)
+                    if document.content_hash == content_hash:
+                        document.job_id = job_id
+                        document_ids.append(document.id)
+                        continue  # already queued (re-enqueued at start-up after a crash)
                 if document is None:
                     document = Document(
                         id=new_id(),
@@ -244,7 +243,7 @@ class DocumentService:
                 queued.append(document.id)
                 document_ids.append(document.id)
             job.done = unchanged
-            if not queued:
+            if unchanged == len(items):
                 job.status = JobStatus.SUCCEEDED
                 job.finished_at = utcnow()
         self.enqueue(datastore_id, queued)
@@ -281,9 +280,7 @@ class DocumentService:
             if status:
                 query = query.where(Document.status == status)
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            documents = session.scalars(
-                query.order_by(Document.created_at, Document.id).limit(limit).offset(offset)
-            )
+            documents = session.scalars(query.order_by(Document.created_at, Document.id).limit(limit).offset(offset))
             return list(documents), int(total)
 
     def get_document(self, datastore_id: str, document_id: str) -> Document:
@@ -310,7 +307,18 @@ class DocumentService:
         self._blobs.delete_prefix(f"{self.tenant_id}/{datastore_id}/{document_id}")
 
     @staticmethod
-    def _finish_job_item(session: Any, job_id: str | None, status: str) -> None:
+    def _release_from_job(session: Session, job_id: str | None) -> None:
+        """A queued document was taken over by a newer job: the old job stops counting it."""
+        job = session.get(Job, job_id) if job_id else None
+        if job is None or job.finished_at is not None:
+            return
+        job.total -= 1
+        if job.done >= job.total:
+            job.status = JobStatus.COMPLETED_WITH_ERRORS if job.failed else JobStatus.SUCCEEDED
+            job.finished_at = utcnow()
+
+    @staticmethod
+    def _finish_job_item(session: Session, job_id: str | None, status: str) -> None:
         """A document deleted while in flight still counts as done for its job."""
         if job_id is None or status not in IN_FLIGHT_STATUSES:
             return
@@ -334,10 +342,7 @@ class DocumentService:
         with self._db.session() as session:
             return list(
                 session.scalars(
-                    select(Job)
-                    .where(Job.datastore_id == datastore_id)
-                    .order_by(Job.created_at.desc())
-                    .limit(limit)
+                    select(Job).where(Job.datastore_id == datastore_id).order_by(Job.created_at.desc()).limit(limit)
                 )
             )
 
@@ -345,9 +350,7 @@ class DocumentService:
         with self._db.session() as session:
             return list(
                 session.scalars(
-                    select(Document).where(
-                        Document.job_id == job_id, Document.status == DocumentStatus.FAILED
-                    )
+                    select(Document).where(Document.job_id == job_id, Document.status == DocumentStatus.FAILED)
                 )
             )
 

@@ -1,45 +1,88 @@
-"""Document type detection from the file name, then from the leading bytes."""
+"""Document types: names, file extensions and detection (shared by the upload checks and the parsers)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 MARKDOWN = "text/markdown"
-PLAIN = "text/plain"
+PLAIN_TEXT = "text/plain"
 HTML = "text/html"
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OCTET_STREAM = "application/octet-stream"
 
-EXTENSIONS = {
+SUPPORTED_MIME_TYPES: tuple[str, ...] = (MARKDOWN, PLAIN_TEXT, HTML, PDF, DOCX)
+
+EXTENSIONS: Mapping[str, str] = {
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
-    ".mdx": MARKDOWN,
-    ".txt": PLAIN,
-    ".text": PLAIN,
-    ".rst": PLAIN,
+    ".mdown": MARKDOWN,
+    ".mkd": MARKDOWN,
+    ".txt": PLAIN_TEXT,
+    ".text": PLAIN_TEXT,
+    ".rst": PLAIN_TEXT,
     ".html": HTML,
     ".htm": HTML,
+    ".xhtml": HTML,
     ".pdf": PDF,
     ".docx": DOCX,
 }
 
+_ALIASES: Mapping[str, str] = {
+    "text/x-markdown": MARKDOWN,
+    "text/md": MARKDOWN,
+    "application/xhtml+xml": HTML,
+    "text/x-rst": PLAIN_TEXT,
+    "application/x-pdf": PDF,
+}
+
+
+def normalise_mime_type(mime_type: str | None) -> str | None:
+    """Lower-cased, parameters dropped, aliases mapped to the canonical name."""
+    if not mime_type:
+        return None
+    base = mime_type.split(";", 1)[0].strip().lower()
+    return _ALIASES.get(base, base) or None
+
+
+def extension_of(filename: str) -> str:
+    return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
 
 def detect_mime_type(filename: str, data: bytes, declared: str | None = None) -> str:
-    """The document's MIME type: a known extension wins, then magic bytes, then the declared type."""
-    by_extension = EXTENSIONS.get(PurePosixPath(filename).suffix.lower())
-    if by_extension:
+    """A known extension wins, then magic bytes, then a specific declared type; UTF-8 text in a file
+    without an extension is `text/plain`; anything else `application/octet-stream`."""
+    by_extension = EXTENSIONS.get(extension_of(filename))
+    if by_extension is not None:
         return by_extension
-    head = data[:1024].lstrip().lower()
-    if head.startswith(b"%pdf"):
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF"):
         return PDF
-    if head.startswith(b"pk\x03\x04") and b"word/" in data[:65536]:
+    if head.startswith(b"PK") and _is_docx(data):
         return DOCX
-    if head.startswith((b"<!doctype html", b"<html")):
+    lowered = head.lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered:
         return HTML
-    if declared and declared != "application/octet-stream":
-        return declared.split(";")[0].strip()
+    normalised = normalise_mime_type(declared)
+    if normalised and normalised != OCTET_STREAM:
+        return normalised
+    sample = data[:4096]
+    if extension_of(filename) or b"\x00" in sample:  # an extension we don't know is not text
+        return OCTET_STREAM
     try:
-        data[:4096].decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    return PLAIN
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not merely a character cut at the sample's end
+            return OCTET_STREAM
+    return PLAIN_TEXT if data.strip() else OCTET_STREAM

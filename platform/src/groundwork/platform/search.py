@@ -188,14 +188,9 @@ class SearchService:
         if request.mode == SearchMode.HYBRID:
             fused = fuse(dense, lexical, self._fusion, request.top_k)
         elif request.mode == SearchMode.DENSE:
-            fused = [
-                FusedHit(h.id, h.score, dense_rank=r, dense_score=h.score) for r, h in enumerate(dense, 1)
-            ]
+            fused = [FusedHit(h.id, h.score, dense_rank=r, dense_score=h.score) for r, h in enumerate(dense, 1)]
         else:
-            fused = [
-                FusedHit(h.id, h.score, lexical_rank=r, lexical_score=h.score)
-                for r, h in enumerate(lexical, 1)
-            ]
+            fused = [FusedHit(h.id, h.score, lexical_rank=r, lexical_score=h.score) for r, h in enumerate(lexical, 1)]
         hits = self._hydrate(fused[: request.top_k])
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, timings_ms=timings)

@@ -48,9 +48,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
     data_dir = settings.data_dir.resolve()
     lock = DataDirLock.acquire(data_dir, owner=owner)
     try:
-        database = Database(
-            settings.database_url(), pool_size=settings.database.pool_size, echo=settings.database.echo
-        )
+        database = Database(settings.database_url(), pool_size=settings.database.pool_size, echo=settings.database.echo)
         database.migrate()
         embedder = SentenceTransformerEmbedder(
             settings.embedding.model,
@@ -106,9 +104,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             max_attempts=settings.ingestion.max_attempts,
         )
         handlers.update(make_handlers(context, documents.enqueue))
-        search = SearchService(
-            database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant
-        )
+        search = SearchService(database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant)
     except BaseException:
         lock.release()
         raise

@@ -2,8 +2,9 @@
 
 - `rrf`: weighted reciprocal rank fusion, score = sum_i w_i / (k + rank_i).
 - `convex`: per-query score normalisation then w_dense·dense + w_lexical·lexical (Bruch et al., 2023,
-  "An Analysis of Fusion Functions for Hybrid Retrieval"). Dense cosine scores are normalised against their
-  theoretical floor; BM25 scores, which have no fixed scale, against the query's best score.
+  "An Analysis of Fusion Functions for Hybrid Retrieval"). With `max` normalisation, dense cosine scores are
+  kept as they are (floored at 0) and BM25 scores, which have no fixed scale, are divided by the query's best
+  score; with `minmax`, each list is mapped onto [0, 1] between its worst and best candidate.
 The default was chosen by measurement on two corpora (docs/evaluation.md).
 """
 
@@ -16,6 +17,7 @@ from typing import Literal
 from groundwork.retrieval.types import FusedHit, ScoredId
 
 FusionMethod = Literal["rrf", "convex"]
+Normalization = Literal["max", "minmax"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class FusionConfig:
 
     method: FusionMethod = "convex"
     """`convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
+    normalization: Normalization = "max"
+    """How `convex` puts both score lists on one scale."""
     dense_weight: float = 0.5
     """Weight of the dense ranking."""
     lexical_weight: float = 0.5
@@ -39,17 +43,24 @@ def _ranks(hits: Sequence[ScoredId]) -> dict[int, tuple[int, float]]:
     return ranks
 
 
-def _normalise_dense(score: float) -> float:
-    # Cosine similarity of unit vectors; below 0 carries no signal.
-    return max(score, 0.0)
+def _scaler(hits: Sequence[ScoredId], normalization: Normalization, *, dense: bool) -> tuple[float, float]:
+    """(offset, scale) so that (score - offset) / scale is the normalised score."""
+    if not hits:
+        return 0.0, 1.0
+    best = hits[0].score
+    if normalization == "minmax":
+        worst = min(hit.score for hit in hits)
+        return worst, (best - worst) or 1.0
+    if dense:  # cosine similarity of unit vectors: already on a fixed scale
+        return 0.0, 1.0
+    return 0.0, best if best > 0 else 1.0
 
 
-def fuse(
-    dense: Sequence[ScoredId], lexical: Sequence[ScoredId], config: FusionConfig, k: int
-) -> list[FusedHit]:
+def fuse(dense: Sequence[ScoredId], lexical: Sequence[ScoredId], config: FusionConfig, k: int) -> list[FusedHit]:
     """Fuse two rankings (best first) into the top `k` hits."""
     dense_ranks, lexical_ranks = _ranks(dense), _ranks(lexical)
-    top_lexical = lexical[0].score if lexical else 0.0
+    dense_offset, dense_scale = _scaler(dense, config.normalization, dense=True)
+    lexical_offset, lexical_scale = _scaler(lexical, config.normalization, dense=False)
     fused: list[FusedHit] = []
     for item_id in dense_ranks.keys() | lexical_ranks.keys():
         d = dense_ranks.get(item_id)
@@ -59,8 +70,8 @@ def fuse(
                 config.lexical_weight / (config.rrf_k + lx[0]) if lx else 0.0
             )
         else:
-            dense_part = _normalise_dense(d[1]) if d else 0.0
-            lexical_part = lx[1] / top_lexical if lx and top_lexical > 0 else 0.0
+            dense_part = max((d[1] - dense_offset) / dense_scale, 0.0) if d else 0.0
+            lexical_part = max((lx[1] - lexical_offset) / lexical_scale, 0.0) if lx else 0.0
             score = config.dense_weight * dense_part + config.lexical_weight * lexical_part
         fused.append(
             FusedHit(

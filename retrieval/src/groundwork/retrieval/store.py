@@ -5,11 +5,11 @@ Layout of a datastore's index directory:
     vectors-<gen>.faiss      FAISS index
     lexical/                 tantivy index (updated in place; each commit is atomic)
 Changes are applied in memory and committed to tantivy per batch; a save writes the FAISS file of the new
-generation crash-safely, then the manifest, then removes older FAISS files. A crash at any point leaves a
-manifest that names complete files; if tantivy moved on past the manifest, the counts or the generation
-disagree with the metadata store and the index is rebuilt. `load` checks the counts in the manifest
-against the files; on a mismatch it raises `IndexCorruptedError` and the caller rebuilds from its source
-of truth (the metadata store).
+generation crash-safely, then the manifest, then removes older FAISS files and the temp files of writes a
+crash interrupted. A crash at any point leaves a manifest that names complete files; if tantivy moved on
+past the manifest, the counts or the generation disagree with the metadata store and the index is rebuilt.
+`load` checks the counts in the manifest against the files; on a mismatch it raises `IndexCorruptedError`
+and the caller rebuilds from its source of truth (the metadata store).
 """
 
 from __future__ import annotations
@@ -142,6 +142,10 @@ class HybridIndex:
         for stale in self.directory.glob("vectors-*.faiss"):
             if stale.name != vector_file:
                 stale.unlink(missing_ok=True)
+        # Temp files of writes a crash interrupted (`atomic_write_bytes` names them `.<name>.<pid>.tmp`);
+        # only the data directory's lock holder writes here, and its own writes are done by now.
+        for leftover in (*self.directory.glob(".vectors-*.tmp"), *self.directory.glob(f".{MANIFEST}.*.tmp")):
+            leftover.unlink(missing_ok=True)
         fsync_directory(self.directory)
         return manifest
 
@@ -159,9 +163,7 @@ class HybridIndex:
             raise IndexCorruptedError(f"unreadable manifest {path}: {exc}") from exc
 
     @classmethod
-    def load(
-        cls, directory: Path, embedding_model: str, faiss_config: FaissConfig | None = None
-    ) -> HybridIndex:
+    def load(cls, directory: Path, embedding_model: str, faiss_config: FaissConfig | None = None) -> HybridIndex:
         """Load the generation the manifest names; raise `IndexCorruptedError` if anything disagrees."""
         manifest = cls.read_manifest(directory)
         if manifest.embedding_model != embedding_model:

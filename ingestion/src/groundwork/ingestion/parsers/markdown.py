@@ -38,9 +38,7 @@ _LOOKS_LIKE_KEY = re.compile(r"^\s*[\w\"'-]+\s*[:=]")
 _SHORTCODE = re.compile(
     r"\{\{\\?(?P<open>[<%])(?P<escaped>/\*)?(?P<body>.*?)(?(escaped)\*/)(?P<close>[>%])\}\}", re.DOTALL
 )
-_ADMONITION = re.compile(
-    r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$"
-)
+_ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 

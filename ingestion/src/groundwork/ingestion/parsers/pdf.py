@@ -103,9 +103,7 @@ def _open(data: bytes, filename: str) -> PdfReader:
         ) from exc
     except FileNotDecryptedError as exc:
         raise EncryptedDocumentError(f"{filename}: the PDF is password-protected") from exc
-    except (
-        Exception
-    ) as exc:  # pypdf raises many error types (PdfReadError, ValueError, KeyError…) on bad files
+    except Exception as exc:  # pypdf raises many error types (PdfReadError, ValueError, KeyError…) on bad files
         raise CorruptDocumentError(f"{filename}: not a readable PDF: {exc}") from exc
 
 
@@ -120,9 +118,7 @@ class PdfParser:
         except (PdfReadError, DependencyError, FileNotDecryptedError) as exc:
             raise CorruptDocumentError(f"{filename}: the PDF's page tree is unreadable: {exc}") from exc
         if page_count > limits.max_pages:
-            raise TooManyPagesError(
-                f"{filename}: {page_count} pages, more than the limit of {limits.max_pages} pages"
-            )
+            raise TooManyPagesError(f"{filename}: {page_count} pages, more than the limit of {limits.max_pages} pages")
         builder = DocumentBuilder()
         for number in range(1, page_count + 1):
             elapsed = time.monotonic() - started
@@ -134,9 +130,7 @@ class PdfParser:
             for paragraph in page_paragraphs(self._page_text(reader, number, filename)):
                 builder.add("paragraph", paragraph, page=number)
         if not builder.blocks:
-            raise NoTextLayerError(
-                f"{filename}: no page has a text layer (a scanned document?); OCR is not supported"
-            )
+            raise NoTextLayerError(f"{filename}: no page has a text layer (a scanned document?); OCR is not supported")
         return builder.build(title=self._title(reader), page_count=page_count)
 
     @staticmethod

@@ -43,9 +43,7 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def with_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         token = request_id.set(rid)
         try:

@@ -27,9 +27,7 @@ from groundwork.platform.errors import PlatformError
 from groundwork.platform.logging import configure_logging
 from groundwork.retrieval.types import SearchMode
 
-app = typer.Typer(
-    help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True
-)
+app = typer.Typer(help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console(stderr=True, soft_wrap=True)
@@ -93,15 +91,13 @@ def ingest(
     url: UrlOption = None,
 ) -> None:
     """Ingest documents and show progress until they are indexed."""
-    from groundwork.ingestion.sources import DEFAULT_INCLUDE, iter_folder
+    from groundwork.ingestion.sources import DEFAULT_INCLUDE, iter_folder, read_with_shared_source
     from groundwork.platform.cli.progress import follow_jobs
 
     settings = _settings()
     root = path.resolve()
     files = (
-        [root]
-        if root.is_file()
-        else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
+        [root] if root.is_file() else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
     )
     if not files:
         console.print(f"no matching files under {root}")
@@ -111,7 +107,7 @@ def ingest(
         NewDocument(
             source_uri=file.as_uri(),
             filename=file.relative_to(base).as_posix(),
-            data=file.read_bytes(),
+            data=read_with_shared_source(file, base),
             metadata={"path": file.relative_to(base).as_posix()},
         )
         for file in files
@@ -132,8 +128,7 @@ def ingest(
     )
     for failure in failures:
         console.print(
-            f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: "
-            f"{failure['failure_reason']}"
+            f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}"
         )
     if failures:
         raise typer.Exit(code=2)
@@ -171,7 +166,9 @@ def search(
 
 @app.command("config")
 def show_config(
-    reference: Annotated[bool, typer.Option("--reference", help="Print the Markdown reference of all settings")] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print the Markdown reference of all settings")
+    ] = False,
 ) -> None:
     """Print the effective settings (from the environment) as JSON."""
     from groundwork.platform.config import configuration_reference
@@ -187,13 +184,9 @@ def eval_retrieval(
     beir: Annotated[
         Path | None, typer.Option(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")
     ] = None,
-    pubmedqa: Annotated[
-        Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")
-    ] = None,
+    pubmedqa: Annotated[Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")] = None,
     split: Annotated[str, typer.Option(help="Query split")] = "test",
-    datastore: Annotated[
-        str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")
-    ] = None,
+    datastore: Annotated[str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")] = None,
     mode: Annotated[list[SearchMode] | None, typer.Option(help="Modes to score (default: all three)")] = None,
     limit_docs: Annotated[
         int | None, typer.Option(help="Ingest only the first N corpus documents (smoke runs)")
@@ -235,16 +228,12 @@ def eval_retrieval(
                 for selected in modes:
                     task = progress.add_task(f"querying ({selected.value})", total=len(dataset.queries))
                     results.append(
-                        evaluate_mode(
-                            backend, dataset, datastore_id, selected, partial(progress.advance, task)
-                        )
+                        evaluate_mode(backend, dataset, datastore_id, selected, partial(progress.advance, task))
                     )
     except PlatformError as exc:
         _fail(exc)
         return
-    table = Table(
-        title=f"{dataset.name} ({split}): {len(dataset.queries)} queries, {len(dataset.corpus)} documents"
-    )
+    table = Table(title=f"{dataset.name} ({split}): {len(dataset.queries)} queries, {len(dataset.corpus)} documents")
     for column in ("mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"):
         table.add_column(column, justify="right")
     for r in results:

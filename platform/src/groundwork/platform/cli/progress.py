@@ -18,9 +18,7 @@ from rich.progress import (
 from groundwork.platform.backends import Backend, JobState
 
 
-def follow_jobs(
-    backend: Backend, job_ids: Sequence[str], console: Console, *, poll: float = 0.5
-) -> list[JobState]:
+def follow_jobs(backend: Backend, job_ids: Sequence[str], console: Console, *, poll: float = 0.5) -> list[JobState]:
     """Show one bar over all jobs until each has finished; returns their final states."""
     with Progress(
         TextColumn("[bold]{task.description}"),

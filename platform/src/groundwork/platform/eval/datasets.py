@@ -41,9 +41,7 @@ def load_beir(directory: Path, split: str = "test") -> RetrievalDataset:
     with qrels_path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
-    queries = {
-        str(q["_id"]): str(q["text"]) for q in _jsonl(directory / "queries.jsonl") if str(q["_id"]) in qrels
-    }
+    queries = {str(q["_id"]): str(q["text"]) for q in _jsonl(directory / "queries.jsonl") if str(q["_id"]) in qrels}
     corpus = [
         CorpusDocument(str(d["_id"]), str(d.get("title") or ""), str(d.get("text") or ""))
         for d in _jsonl(directory / "corpus.jsonl")
@@ -53,9 +51,7 @@ def load_beir(directory: Path, split: str = "test") -> RetrievalDataset:
 
 def load_pubmedqa(directory: Path, split: str = "test") -> RetrievalDataset:
     """PubMedQA as a retrieval set: each question's gold passages are its relevant documents."""
-    questions = [
-        q for q in _jsonl(directory / "questions.jsonl") if split == "all" or q.get("split") == split
-    ]
+    questions = [q for q in _jsonl(directory / "questions.jsonl") if split == "all" or q.get("split") == split]
     if not questions:
         raise InvalidRequestError(f"no PubMedQA questions in split {split!r} (test, dev_or_train or all)")
     queries = {str(q["id"]): str(q["question"]) for q in questions}

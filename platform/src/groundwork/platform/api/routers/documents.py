@@ -76,9 +76,7 @@ def get_document(datastore: str, document_id: str, documents: DocumentsDep) -> D
     return DocumentOut.build(documents.get_document(found.id, document_id))
 
 
-@router.delete(
-    "/{document_id}", status_code=204, summary="Delete a document from the metadata and both indexes"
-)
+@router.delete("/{document_id}", status_code=204, summary="Delete a document from the metadata and both indexes")
 def delete_document(datastore: str, document_id: str, documents: DocumentsDep) -> Response:
     found = documents.get_datastore(datastore)
     documents.delete_document(found.id, document_id)

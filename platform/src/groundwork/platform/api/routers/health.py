@@ -14,9 +14,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
-    "/readyz", summary="Models and indexes are loaded; the server can take traffic", response_model=None
-)
+@router.get("/readyz", summary="Models and indexes are loaded; the server can take traffic", response_model=None)
 def readyz(request: Request) -> object:
     if getattr(request.app.state, "services", None) is None:
         return error_response(503, "not_ready", "the server is starting")
