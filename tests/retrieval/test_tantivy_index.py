@@ -39,4 +39,5 @@ def test_filter_applies_before_ranking_and_query_syntax_is_literal(tmp_path: Pat
     hits = index.search("shared term", 5, np.array([17, 18], dtype=np.int64))
     assert sorted(h.id for h in hits) == [17, 18]
     assert index.search('shared AND (term) "unbalanced: ~*', 3)
+    assert index.search("shared\xa0term\u2009document\t1", 3)
     assert index.search("shared", 5, np.array([], dtype=np.int64)) == []

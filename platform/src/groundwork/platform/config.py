@@ -44,6 +44,9 @@ class EmbeddingConfig(BaseModel):
     """Tokens the model reads per text; chunks are sized to fit (see `chunking.max_tokens`)."""
     device: str = "cpu"
     """torch device: `cpu`, `cuda`, ..."""
+    torch_threads: int = 0
+    """CPU threads torch uses per process; 0 keeps torch's default (all cores). 1 gives steadier query
+    latency on a host whose cores are shared with other work (docs/benchmarks.md)."""
 
 
 class ChunkingConfig(BaseModel):
@@ -84,6 +87,9 @@ class RetrievalConfig(BaseModel):
 
     fusion: Literal["rrf", "convex"] = "convex"
     """Hybrid fusion: `convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
+    fusion_normalization: Literal["max", "minmax"] = "minmax"
+    """How `convex` fusion scales each ranker's scores: `minmax` maps each candidate list onto [0, 1];
+    `max` keeps cosine scores and divides BM25 by its best score. Chosen by measurement: docs/evaluation.md."""
     dense_weight: float = 0.5
     """Weight of dense (embedding) results in hybrid fusion."""
     lexical_weight: float = 0.5

@@ -124,6 +124,7 @@ class SearchService:
         self._config = config
         self._fusion = FusionConfig(
             method=config.fusion,
+            normalization=config.fusion_normalization,
             dense_weight=config.dense_weight,
             lexical_weight=config.lexical_weight,
             rrf_k=config.rrf_k,

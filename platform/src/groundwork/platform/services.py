@@ -55,6 +55,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             batch_size=settings.embedding.batch_size,
             max_seq_length=settings.embedding.max_seq_length,
             device=settings.embedding.device,
+            torch_threads=settings.embedding.torch_threads,
         )
         embedder.warm_up()
         index_config = settings.index

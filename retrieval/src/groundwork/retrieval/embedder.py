@@ -49,11 +49,13 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         max_seq_length: int = 256,
         device: str = "cpu",
+        torch_threads: int = 0,
     ) -> None:
         self._model_ref = model
         self._batch_size = batch_size
         self._max_seq_length = max_seq_length
         self._device = device
+        self._torch_threads = torch_threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -74,11 +76,14 @@ class SentenceTransformerEmbedder:
             if self._model is not None:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
             transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
+            if self._torch_threads > 0:
+                torch.set_num_threads(self._torch_threads)
             path = resolve_model_path(self._model_ref)
             if not path.is_dir():
                 raise RetrievalError(f"embedding model directory {path} does not exist")

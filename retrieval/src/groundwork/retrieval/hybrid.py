@@ -26,7 +26,7 @@ class FusionConfig:
 
     method: FusionMethod = "convex"
     """`convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
-    normalization: Normalization = "max"
+    normalization: Normalization = "minmax"
     """How `convex` puts both score lists on one scale."""
     dense_weight: float = 0.5
     """Weight of the dense ranking."""

@@ -86,12 +86,15 @@ class TantivyLexicalIndex:
             self._searcher = self._index.searcher()
 
     def search(self, query: str, k: int, allowed: IdArray | None = None) -> list[ScoredId]:
-        text = _QUERY_SYNTAX.sub(" ", query.lower()).strip()
+        text = " ".join(_QUERY_SYNTAX.sub(" ", query.lower()).split())  # also folds non-breaking spaces
         if not text or k <= 0:
             return []
         if allowed is not None and len(allowed) == 0:
             return []
-        parsed = self._index.parse_query(text, ["body"])
+        try:
+            parsed = self._index.parse_query(text, ["body"])
+        except ValueError:
+            parsed, _errors = self._index.parse_query_lenient(text, ["body"])
         if allowed is not None:
             id_filter = tantivy.Query.term_set_query(self._schema, "id", [int(i) for i in allowed])
             parsed = tantivy.Query.boolean_query(
