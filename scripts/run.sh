@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Set up Groundwork and run it on its embedded default: SQLite, local FAISS + tantivy indexes,
-# in-process workers, all under ./data (override with GROUNDWORK_DATA_DIR).
+# Set up Groundwork and run it on its embedded default: SQLite, local FAISS + tantivy indexes, in-process
+# workers and a local vLLM (CPU) serving the packaged SmolLM2-135M-Instruct, all data under ./data
+# (override with GROUNDWORK_DATA_DIR). A demo datastore `groundwork-docs` is built from this repository's docs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup_vllm.sh
 export HF_HUB_OFFLINE=1
+.venv/bin/groundwork ingest docs --datastore groundwork-docs --include '*.md'
 exec .venv/bin/groundwork serve "$@"

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from groundwork.platform.config import DatabaseConfig, IngestionConfig, Settings
+from groundwork.platform.config import DatabaseConfig, GenerationConfig, IngestionConfig, Settings
 from groundwork.platform.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,6 +68,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     base: dict[str, object] = {
         "data_dir": data_dir,
         "ingestion": IngestionConfig(workers=1, batch_size=8),
+        "generation": GenerationConfig(backend="none"),  # tests that need the real vLLM ask for it
     }
     base.update(overrides)
     return Settings(**base)  # type: ignore[arg-type]

@@ -200,7 +200,7 @@ def test_real_pdf_and_docx_keep_pages_and_headings(client: TestClient) -> None:
 
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {"status": "ready", "language_model": "unavailable"}
     paths = client.get("/openapi.json").json()["paths"]
     assert {
         "/v1/search",

@@ -32,6 +32,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "GROUNDWORK_DATA_DIR": str(tmp_path / "data"),
         "GROUNDWORK_LOG_LEVEL": "WARNING",
+        "GROUNDWORK_GENERATION__BACKEND": "none",
         "HF_HUB_OFFLINE": "1",
     }
 

@@ -30,9 +30,18 @@ def seed(db: Database) -> str:
 
 def test_migrations_create_every_table_and_record_the_revision(database: Database) -> None:
     tables = set(inspect(database.engine).get_table_names())
-    assert {"tenants", "datastores", "documents", "chunks", "jobs", "alembic_version"} <= tables
+    assert {
+        "tenants",
+        "datastores",
+        "documents",
+        "chunks",
+        "jobs",
+        "conversations",
+        "messages",
+        "alembic_version",
+    } <= tables
     with database.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
     if database.is_sqlite:
         with database.engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -3,13 +3,17 @@ or a running server over HTTP. Both expose the same small surface, so commands n
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
+from groundwork.platform.answers.types import AnswerRequest
 from groundwork.platform.documents import NewDocument
 from groundwork.platform.errors import InvalidRequestError, NotFoundError, PlatformError
 from groundwork.platform.search import MetadataFilter, SearchQuery
@@ -53,6 +57,10 @@ class Backend(Protocol):
         filters: Sequence[MetadataFilter] = (),
     ) -> list[dict[str, Any]]: ...
 
+    def ask(self, question: str, datastores: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The answer's events as (event, data) pairs, as they happen (see `AnswerService.stream`)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -91,6 +99,31 @@ class LocalBackend:
             SearchQuery(query=query, datastore_ids=list(datastores), top_k=top_k, mode=mode, filters=filters)
         )
         return [dict(hit.__dict__) for hit in result.hits]
+
+    def ask(self, question: str, datastores: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        self.services.generation.start(wait=True)
+        events: queue.Queue[tuple[str, dict[str, Any]] | BaseException | None] = queue.Queue()
+        request = AnswerRequest(question=question, datastore_ids=list(datastores))
+
+        async def produce() -> None:
+            try:
+                async for event in self.services.answers.stream(request):
+                    events.put((event.event, event.data))
+            finally:
+                await self.services.generation.aclose()
+
+        def run() -> None:
+            try:
+                asyncio.run(produce())
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which re-raises it
+                events.put(exc)
+            events.put(None)
+
+        threading.Thread(target=run, name="groundwork-ask", daemon=True).start()
+        while (item := events.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
     def close(self) -> None:
         self.services.close()
@@ -164,6 +197,19 @@ class RemoteBackend:
         }
         hits: list[dict[str, Any]] = self._check(self._client.post("/v1/search", json=body))["hits"]
         return hits
+
+    def ask(self, question: str, datastores: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        body = {"question": question, "datastore_ids": list(datastores), "stream": True}
+        with self._client.stream("POST", "/v1/answer", json=body, timeout=None) as response:
+            if not response.is_success:
+                response.read()
+                self._check(response)
+            event = "message"
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    yield event, json.loads(line.removeprefix("data: "))
 
     def close(self) -> None:
         self._client.close()

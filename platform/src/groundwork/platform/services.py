@@ -9,10 +9,14 @@ from groundwork.ingestion.chunking import ChunkingOptions
 from groundwork.ingestion.parsers.types import ParseLimits
 from groundwork.ingestion.pipeline import PipelineContext
 from groundwork.ingestion.tasks import make_handlers
+from groundwork.platform.answers.service import AnswerService, AnswerSettings
+from groundwork.platform.answers.verification import ClaimVerifier
 from groundwork.platform.config import Settings
+from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.datadir import DataDirLock
 from groundwork.platform.db.session import Database
 from groundwork.platform.documents import DocumentService
+from groundwork.platform.generation import GenerationRuntime
 from groundwork.platform.indexes import IndexManager
 from groundwork.platform.search import SearchService
 from groundwork.platform.storage.local import LocalBlobStore
@@ -33,10 +37,14 @@ class Services:
     queue: InProcessTaskQueue
     documents: DocumentService
     search: SearchService
+    conversations: ConversationStore
+    generation: GenerationRuntime
+    answers: AnswerService
     lock: DataDirLock
 
     def close(self) -> None:
-        """Finish queued work, write indexes, release the data directory."""
+        """Stop the local model, finish queued work, write indexes, release the data directory."""
+        self.generation.stop()
         self.queue.close()
         self.indexes.close()
         self.database.close()
@@ -106,10 +114,31 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         )
         handlers.update(make_handlers(context, documents.enqueue))
         search = SearchService(database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant)
+        conversations = ConversationStore(database, tenant_id=settings.default_tenant)
+        generation = GenerationRuntime(settings.generation)
+        answers = AnswerService(
+            search,
+            generation.generator,
+            ClaimVerifier(embedder),
+            embedder,
+            conversations,
+            generation.token_counter,
+            AnswerSettings(
+                context_window=settings.generation.context_window,
+                answer_tokens=settings.generation.answer_tokens,
+                temperature=settings.generation.temperature,
+                min_relevance=settings.answers.min_relevance,
+                unsupported_claims=settings.answers.unsupported_claims,
+                extractive_sentences=settings.answers.extractive_sentences,
+                top_k=settings.answers.top_k,
+            ),
+        )
     except BaseException:
         lock.release()
         raise
-    services = Services(settings, database, embedder, indexes, queue, documents, search, lock)
+    services = Services(
+        settings, database, embedder, indexes, queue, documents, search, conversations, generation, answers, lock
+    )
     if recover:
         documents.recover()
     return services

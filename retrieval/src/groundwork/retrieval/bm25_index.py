@@ -68,6 +68,12 @@ class Bm25LexicalIndex:
                 self._dirty = True
             return removed
 
+    def commit(self) -> None:
+        """Rebuild the BM25 matrix now (searches would otherwise rebuild it lazily)."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+
     def ids(self) -> IdArray:
         with self._lock:
             return np.fromiter(self._tokens.keys(), dtype=np.int64, count=len(self._tokens))

@@ -79,25 +79,30 @@ class VectorIndex(Protocol):
 
 
 class LexicalIndex(Protocol):
-    """BM25 search over texts addressed by caller-chosen int64 ids."""
+    """BM25 search over texts addressed by caller-chosen int64 ids.
+
+    `add` and `remove` stage changes; `commit` makes them visible to `search` (and, for persistent
+    engines, durable).
+    """
 
     @property
     def count(self) -> int:
-        """Number of texts stored."""
+        """Number of texts committed."""
         ...
 
     def add(self, ids: Sequence[int], texts: Sequence[str]) -> None:
-        """Add texts under `ids`; an id already present is replaced."""
+        """Stage texts under `ids`; an id already present is replaced."""
         ...
 
     def remove(self, ids: Sequence[int]) -> int:
-        """Remove `ids` (absent ids are ignored); returns how many were removed."""
+        """Stage the removal of `ids` (absent ids are ignored)."""
+        ...
+
+    def commit(self) -> None:
+        """Make staged changes visible to searches."""
         ...
 
     def search(self, query: str, k: int, allowed: IdArray | None = None) -> list[ScoredId]:
-        """Top `k` ids by BM25; with `allowed`, only those ids are considered (before ranking)."""
-        ...
-
-    def save(self, path: Path) -> None:
-        """Write the index crash-safely to `path`."""
+        """Top `k` ids by BM25; with `allowed`, only those ids compete (filtered before ranking). Any text is
+        a valid query: query-language syntax is never interpreted."""
         ...

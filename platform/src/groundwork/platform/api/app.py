@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from groundwork.platform.api.context import request_id
 from groundwork.platform.api.errors import install_error_handlers
-from groundwork.platform.api.routers import datastores, documents, health, jobs, search
+from groundwork.platform.api.routers import answers, datastores, documents, health, jobs, openai_compat, search
 from groundwork.platform.config import Settings
 from groundwork.platform.services import Services, build_services
 
@@ -25,11 +25,13 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services: Services = await run_in_threadpool(build_services, settings, owner=owner)
+        services.generation.start()  # in the background: answers are extractive until the model is up
         app.state.services = services
         try:
             yield
         finally:
             app.state.services = None
+            await services.generation.aclose()
             await run_in_threadpool(services.close)
 
     app = FastAPI(
@@ -53,6 +55,8 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         response.headers["X-Request-ID"] = rid
         return response
 
-    for router in (health.router, datastores.router, documents.router, jobs.router, search.router):
+    routers = (health, datastores, documents, jobs, search, answers, openai_compat)
+    for module in routers:
+        router = module.router
         app.include_router(router)
     return app

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from groundwork.platform.answers.service import AnswerService
 from groundwork.platform.config import Settings
+from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.documents import DocumentService
 from groundwork.platform.errors import NotReadyError
 from groundwork.platform.search import SearchService
@@ -33,6 +35,16 @@ def get_search(services: Annotated[Services, Depends(get_services)]) -> SearchSe
     return services.search
 
 
+def get_answers(services: Annotated[Services, Depends(get_services)]) -> AnswerService:
+    return services.answers
+
+
+def get_conversations(services: Annotated[Services, Depends(get_services)]) -> ConversationStore:
+    return services.conversations
+
+
+AnswersDep = Annotated[AnswerService, Depends(get_answers)]
+ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DocumentsDep = Annotated[DocumentService, Depends(get_documents)]
 SearchDep = Annotated[SearchService, Depends(get_search)]

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundwork.platform.db.models import Datastore, Document, Job
+from groundwork.platform.answers.types import AnswerResult
+from groundwork.platform.db.models import Conversation, Datastore, Document, Job
 from groundwork.platform.search import FilterOp, SearchHit
 from groundwork.retrieval.types import SearchMode
 
@@ -163,6 +164,8 @@ class SearchHitOut(BaseModel):
     metadata: dict[str, Any]
     dense_rank: int | None
     lexical_rank: int | None
+    dense_score: float | None
+    lexical_score: float | None
 
     @classmethod
     def build(cls, hit: SearchHit) -> SearchHitOut:
@@ -172,3 +175,98 @@ class SearchHitOut(BaseModel):
 class SearchResponse(BaseModel):
     hits: list[SearchHitOut]
     timings_ms: dict[str, float]
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=8000)
+    datastore_ids: list[str] = Field(min_length=1, description="Datastore ids or names.")
+    filters: list[FilterIn] = Field(default_factory=list)
+    conversation_id: str | None = Field(default=None, description="Continue a stored conversation.")
+    stream: bool = Field(
+        default=False, description="Server-Sent Events: retrieval, delta, citations, verification, done"
+    )
+    top_k: int | None = Field(default=None, ge=1, le=50)
+
+
+class CitationOut(BaseModel):
+    number: int
+    chunk_id: int
+    document_id: str
+    title: str
+    source_uri: str
+    start_offset: int
+    end_offset: int
+    page: int | None
+    heading_path: list[str]
+    quote: str
+
+
+class ClaimOut(BaseModel):
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+    reasons: list[str]
+
+
+class AnswerOut(BaseModel):
+    answer: str = Field(description="The answer with inline [n] markers that refer to `citations`.")
+    citations: list[CitationOut]
+    claims: list[ClaimOut] = Field(description="Every claim the model wrote, with its groundedness.")
+    refused: bool = Field(description="True when the documents don't answer the question.")
+    mode: str = Field(description="generated, extractive (no language model) or refusal")
+    notice: str | None
+    retrieved: list[SearchHitOut]
+    conversation_id: str
+    standalone_query: str
+    timings_ms: dict[str, float]
+
+    @classmethod
+    def build(cls, result: AnswerResult) -> AnswerOut:
+        return cls(
+            answer=result.answer,
+            citations=[CitationOut(**c.__dict__) for c in result.citations],
+            claims=[ClaimOut(**c.__dict__) for c in result.claims],
+            refused=result.refused,
+            mode=result.mode,
+            notice=result.notice,
+            retrieved=[SearchHitOut.build(h) for h in result.retrieved],
+            conversation_id=result.conversation_id,
+            standalone_query=result.standalone_query,
+            timings_ms=result.timings_ms,
+        )
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    datastore_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def build(cls, conversation: Conversation) -> ConversationOut:
+        return cls(
+            id=conversation.id,
+            title=conversation.title,
+            datastore_ids=list(conversation.datastore_ids),
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+        )
+
+
+class ConversationList(BaseModel):
+    items: list[ConversationOut]
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: str
+    standalone_query: str | None
+    details: dict[str, Any]
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]

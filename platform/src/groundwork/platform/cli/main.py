@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -164,6 +164,40 @@ def search(
         out.print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question")],
+    datastore: Annotated[list[str], typer.Option(help="Datastore name or id (repeatable)")],
+    url: UrlOption = None,
+) -> None:
+    """Answer a question from the documents: the answer streams, then its verified form and cited sources."""
+    settings = _settings()
+    final: dict[str, Any] = {}
+    citations: list[dict[str, Any]] = []
+    try:
+        with _backend(settings, url, "ask") as backend:
+            for event, data in backend.ask(question, datastore):
+                if event == "delta":
+                    out.print(data["text"], end="", style="dim")
+                elif event == "citations":
+                    citations = data["citations"]
+                elif event == "done":
+                    final = data
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    out.print()
+    if final.get("notice"):
+        console.print(f"[yellow]{final['notice']}[/yellow]")
+    out.print(f"\n[bold]{final.get('answer', '')}[/bold]")
+    if citations:
+        out.print("\nSources:")
+        for citation in citations:
+            where = " > ".join([citation["title"], *citation["heading_path"]][:3])
+            page = f" p.{citation['page']}" if citation.get("page") else ""
+            out.print(f"  [{citation['number']}] {where} — {citation['source_uri']}{page}")
+
+
 @app.command("config")
 def show_config(
     reference: Annotated[
@@ -260,6 +294,86 @@ def eval_retrieval(
     target = output or Path("eval-results") / f"retrieval-{dataset.name}-{split}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=2))
+    console.print(f"wrote {target}")
+
+
+@eval_app.command("answers")
+def eval_answers(
+    dapr: Annotated[Path | None, typer.Option(help="The Dapr docs folder; asks the packaged Dapr question set")] = None,
+    pubmedqa: Annotated[Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")] = None,
+    limit: Annotated[int | None, typer.Option(help="Ask only the first N questions (answerable and not)")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="JSON results file")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Ask a question set through the answer flow; report citation precision, key-fact recall, refusal
+    accuracy, groundedness and time to first token."""
+    from rich.progress import Progress
+
+    from groundwork.ingestion.sources import iter_folder, read_with_shared_source
+    from groundwork.platform.cli.progress import follow_jobs
+    from groundwork.platform.eval.answer_sets import AnswerQuestion, load_dapr_questions
+    from groundwork.platform.eval.answers import ask_all
+    from groundwork.platform.eval.datasets import load_pubmedqa
+    from groundwork.platform.eval.retrieval import corpus_documents
+
+    if (dapr is None) == (pubmedqa is None):
+        console.print("name exactly one of --dapr or --pubmedqa")
+        raise typer.Exit(code=1)
+    settings = _settings()
+    if dapr is not None:
+        root = dapr.resolve()
+        name, questions = "eval-dapr", load_dapr_questions()
+        items = [
+            NewDocument(
+                source_uri=f.as_uri(),
+                filename=f.relative_to(root).as_posix(),
+                data=read_with_shared_source(f, root),
+                metadata={"path": f.relative_to(root).as_posix()},
+            )
+            for f in iter_folder(root, include=["*.md"])
+        ]
+
+        def source_of(uri: str) -> str:
+            return Path(uri.removeprefix("file://")).relative_to(root).as_posix()
+
+    else:
+        dataset = load_pubmedqa(pubmedqa, "test")  # type: ignore[arg-type]
+        name, items = "eval-pubmedqa", corpus_documents(dataset)
+        questions = [
+            AnswerQuestion(id=q, question=text, answerable=True, gold_files=tuple(dataset.qrels[q]))
+            for q, text in dataset.queries.items()
+        ]
+
+        def source_of(uri: str) -> str:
+            return uri.rsplit("/", 1)[-1]
+
+    if limit:
+        answerable = [q for q in questions if q.answerable]
+        unanswerable = [q for q in questions if not q.answerable]
+        share = max(1, round(limit * len(unanswerable) / len(questions))) if unanswerable else 0
+        questions = answerable[: limit - share] + unanswerable[:share]
+    try:
+        with _backend(settings, url, "eval") as backend:
+            datastore_id = backend.ensure_datastore(name)
+            follow_jobs(backend, backend.submit(datastore_id, items), console)
+            with Progress(console=console) as progress:
+                task = progress.add_task("asking", total=len(questions))
+                report = ask_all(backend, datastore_id, questions, source_of, partial(progress.advance, task))
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    summary = report.summary()
+    table = Table(title=f"{name}: {len(questions)} questions")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key, "-" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value)))
+    out.print(table)
+    target = output or Path("eval-results") / f"answers-{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"summary": summary, "outcomes": [o.__dict__ for o in report.outcomes]}, indent=2, default=str)
+    )
     console.print(f"wrote {target}")
 
 

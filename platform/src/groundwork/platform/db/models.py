@@ -145,3 +145,31 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_tenant_updated", "tenant_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    datastore_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    """`user` or `assistant`."""
+    content: Mapped[str] = mapped_column(Text)
+    standalone_query: Mapped[str | None] = mapped_column(Text, default=None)
+    """For a user turn: the question rewritten to stand alone (what retrieval used)."""
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """For an assistant turn: citations, claims, refusal flag, mode."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

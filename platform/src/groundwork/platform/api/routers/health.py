@@ -16,6 +16,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Models and indexes are loaded; the server can take traffic", response_model=None)
 def readyz(request: Request) -> object:
-    if getattr(request.app.state, "services", None) is None:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
         return error_response(503, "not_ready", "the server is starting")
-    return {"status": "ready"}
+    generation = services.generation
+    model = "ready" if generation.generator() else ("unavailable" if generation.failure else "starting")
+    return {"status": "ready", "language_model": model}

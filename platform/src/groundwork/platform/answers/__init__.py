@@ -1,0 +1,1 @@
+"""Grounded answers: citation parsing and claim-by-claim verification against the cited sources."""

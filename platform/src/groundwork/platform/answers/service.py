@@ -1,0 +1,239 @@
+"""The answer flow, shared by the API, the OpenAI-compatible endpoint, the CLI and (later) Slack:
+
+retrieve -> relevance gate -> fit the context window -> prompt with numbered sources -> generate (streamed)
+-> parse citations -> verify each claim against its cited passages -> keep supported claims -> answer, or
+refuse when nothing relevant was found or nothing is supported. If the language model is unavailable, the
+answer is extractive: the passages' own best sentences, cited, with a notice saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from groundwork.platform.answers.citations import parse_claims
+from groundwork.platform.answers.context import ContextBudget, Passage, TokenCounter, fit_context
+from groundwork.platform.answers.extractive import extract_answer
+from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
+from groundwork.platform.answers.rewrite import standalone_query
+from groundwork.platform.answers.types import (
+    AnswerEvent,
+    AnswerRequest,
+    AnswerResult,
+    Citation,
+    ClaimResult,
+)
+from groundwork.platform.answers.verification import ClaimVerdict, ClaimVerifier
+from groundwork.platform.conversations import ConversationStore
+from groundwork.platform.search import SearchHit, SearchQuery, SearchService
+from groundwork.retrieval.protocols import Embedder
+from groundwork.serving.errors import GeneratorError
+from groundwork.serving.protocols import Generator
+from groundwork.serving.types import GenerationRequest
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = "The documents don't answer this question."
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count (about 2.5 characters per token) for when the model's tokenizer is unknown."""
+    return int(len(text) / 2.5) + 1
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    context_window: int
+    answer_tokens: int
+    temperature: float
+    min_relevance: float
+    unsupported_claims: Literal["remove", "flag"]
+    extractive_sentences: int
+    top_k: int
+
+
+class AnswerService:
+    def __init__(
+        self,
+        search: SearchService,
+        generator: Callable[[], Generator | None],
+        verifier: ClaimVerifier,
+        embedder: Embedder,
+        conversations: ConversationStore,
+        count_tokens: Callable[[], TokenCounter | None],
+        settings: AnswerSettings,
+    ) -> None:
+        self._search = search
+        self._generator = generator
+        self._verifier = verifier
+        self._embedder = embedder
+        self._conversations = conversations
+        self._count = count_tokens
+        self._settings = settings
+
+    async def answer(self, request: AnswerRequest) -> AnswerResult:
+        """The whole answer at once (the streamed flow, consumed)."""
+        result: AnswerResult | None = None
+        async for event in self.stream(request, include_result=True):
+            if event.event == "done":
+                result = event.data["result"]
+        if result is None:  # pragma: no cover - stream() always ends with done
+            raise RuntimeError("answer stream ended without a result")
+        return result
+
+    async def stream(self, request: AnswerRequest, *, include_result: bool = False) -> AsyncIterator[AnswerEvent]:
+        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        conversation_id = self._conversations.open(
+            request.conversation_id, title=request.question, datastore_ids=request.datastore_ids
+        )
+        previous = [t.content for t in self._conversations.turns(conversation_id) if t.role == "user"]
+        previous = previous or list(request.previous_questions)
+        query = standalone_query(request.question, previous)
+        self._conversations.append(conversation_id, "user", request.question, standalone_query=query)
+        result = await asyncio.to_thread(
+            self._search.search,
+            SearchQuery(
+                query=query,
+                datastore_ids=request.datastore_ids,
+                top_k=request.top_k or self._settings.top_k,
+                filters=request.filters,
+            ),
+        )
+        hits = result.hits
+        timings["retrieval_ms"] = (time.perf_counter() - started) * 1000
+        yield AnswerEvent("retrieval", {"standalone_query": query, "hits": [_hit_summary(h) for h in hits]})
+
+        relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
+        answer_text = ""
+        notice: str | None = None
+        mode: Literal["generated", "extractive", "refusal"] = "refusal"
+        passages: list[Passage] = []
+        if relevant:
+            budget = ContextBudget(
+                context_window=self._settings.context_window,
+                answer_tokens=self._settings.answer_tokens,
+                overhead_tokens=OVERHEAD_TOKENS,
+            )
+            count = self._count() or estimate_tokens
+            question, passages = fit_context(request.question, relevant, budget, count)
+            generated: str | None = None
+            generator = self._generator()
+            if generator is not None:
+                generation = GenerationRequest(
+                    messages=build_messages(question, passages),
+                    max_tokens=self._settings.answer_tokens,
+                    temperature=self._settings.temperature,
+                )
+                pieces: list[str] = []
+                mark = time.perf_counter()
+                try:
+                    async with aclosing(generator.stream(generation)) as deltas:
+                        async for delta in deltas:
+                            if delta.text:
+                                if not pieces:
+                                    timings["ttft_ms"] = (time.perf_counter() - started) * 1000
+                                pieces.append(delta.text)
+                                yield AnswerEvent("delta", {"text": delta.text})
+                    generated = "".join(pieces)
+                    timings["generation_ms"] = (time.perf_counter() - mark) * 1000
+                except GeneratorError as exc:
+                    if pieces:
+                        raise
+                    logger.warning("language model unavailable (%s); answering extractively", exc)
+                    notice = f"The language model is unavailable ({exc}); this answer quotes the sources directly."
+            else:
+                notice = "The language model is not available; this answer quotes the sources directly."
+            if generated is None:
+                answer_text = await asyncio.to_thread(
+                    extract_answer, request.question, passages, self._embedder, self._settings.extractive_sentences
+                )
+                mode = "extractive" if answer_text else "refusal"
+            else:
+                answer_text, mode = generated.strip(), "generated"
+
+        sources = {p.number: p.text for p in passages}
+        claims = parse_claims(answer_text) if answer_text else []
+        mark = time.perf_counter()
+        verdicts = await asyncio.to_thread(self._verifier.verify, claims, sources) if claims else []
+        timings["verification_ms"] = (time.perf_counter() - mark) * 1000
+        kept = [v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"]
+        if not any(v.supported for v in verdicts):
+            mode, kept = "refusal", []
+            answer_text = REFUSAL
+        else:
+            answer_text = " ".join(v.claim.text.strip() for v in kept)
+        used = sorted({n for v in kept for n in v.claim.citations if n in sources})
+        citations = [_citation(passages[n - 1]) for n in used]
+        claim_results = [_claim_result(v) for v in verdicts]
+        yield AnswerEvent("citations", {"citations": [asdict(c) for c in citations]})
+        yield AnswerEvent("verification", {"claims": [asdict(c) for c in claim_results]})
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        final = AnswerResult(
+            answer=answer_text,
+            citations=citations,
+            claims=claim_results,
+            refused=mode == "refusal",
+            mode=mode,
+            retrieved=hits,
+            conversation_id=conversation_id,
+            standalone_query=query,
+            timings_ms=timings,
+            notice=notice,
+        )
+        self._conversations.append(
+            conversation_id,
+            "assistant",
+            answer_text,
+            details={"mode": mode, "refused": final.refused, "citations": [asdict(c) for c in citations]},
+        )
+        data: dict[str, Any] = {"answer": answer_text, "refused": final.refused, "mode": mode, "notice": notice}
+        data["conversation_id"] = conversation_id
+        data["timings_ms"] = timings
+        if include_result:
+            data["result"] = final
+        yield AnswerEvent("done", data)
+
+
+def _hit_summary(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "chunk_id": hit.chunk_id,
+        "document_id": hit.document_id,
+        "title": hit.title,
+        "source_uri": hit.source_uri,
+        "heading_path": hit.heading_path,
+        "score": hit.score,
+        "page": hit.page,
+    }
+
+
+def _citation(passage: Passage) -> Citation:
+    hit = passage.hit
+    return Citation(
+        number=passage.number,
+        chunk_id=hit.chunk_id,
+        document_id=hit.document_id,
+        title=hit.title,
+        source_uri=hit.source_uri,
+        start_offset=hit.start_offset,
+        end_offset=hit.end_offset,
+        page=hit.page,
+        heading_path=hit.heading_path,
+        quote=hit.text,
+    )
+
+
+def _claim_result(verdict: ClaimVerdict) -> ClaimResult:
+    return ClaimResult(
+        text=verdict.claim.text,
+        citations=list(verdict.claim.citations),
+        supported=verdict.supported,
+        score=verdict.score,
+        reasons=list(verdict.reasons),
+    )

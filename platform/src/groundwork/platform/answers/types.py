@@ -1,0 +1,73 @@
+"""Values of the answer flow: what goes in, what streams out, what comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from groundwork.platform.search import MetadataFilter, SearchHit
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    question: str
+    datastore_ids: Sequence[str]
+    filters: Sequence[MetadataFilter] = ()
+    conversation_id: str | None = None
+    """Continue this stored conversation (its earlier questions give the follow-up its context)."""
+    previous_questions: Sequence[str] = ()
+    """Earlier questions of a conversation kept by the caller (OpenAI-style clients send the history)."""
+    top_k: int | None = None
+    """Passages to retrieve; None: the `answers.top_k` setting."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """`[n]` in the answer text refers to this passage: `text` is `document.text[start:end]`."""
+
+    number: int
+    chunk_id: int
+    document_id: str
+    title: str
+    source_uri: str
+    start_offset: int
+    end_offset: int
+    page: int | None
+    heading_path: list[str]
+    quote: str
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    answer: str
+    """The answer with inline [n] markers (unsupported claims removed or flagged, per settings)."""
+    citations: list[Citation]
+    claims: list[ClaimResult]
+    refused: bool
+    """True when the documents don't answer the question; `answer` says so and `retrieved` lists the
+    closest sources."""
+    mode: Literal["generated", "extractive", "refusal"]
+    retrieved: list[SearchHit]
+    conversation_id: str
+    standalone_query: str
+    timings_ms: dict[str, float]
+    notice: str | None = None
+    """Why the answer is degraded (e.g. the language model is unavailable), if it is."""
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One server-sent event of a streamed answer: retrieval, delta, citations, verification, done, error."""
+
+    event: Literal["retrieval", "delta", "citations", "verification", "done", "error"]
+    data: dict[str, Any]

@@ -1,0 +1,109 @@
+"""Question sets for answer evaluation: questions over a document corpus with gold files and key facts.
+
+A set is JSON Lines, one question per line. Answerable questions name the files that state the answer
+(`gold_files`, relative to the corpus root) and short `key_facts` copied from those files; a correct
+answer contains every key fact. Unanswerable questions have no gold files and no key facts: the right
+response is to say the documents do not answer them. See docs/eval-dapr-questions.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from groundwork.platform.errors import InvalidRequestError
+
+DATA_DIR = Path(__file__).parent / "data"
+DAPR_QUESTIONS = DATA_DIR / "dapr_questions.jsonl"
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class AnswerQuestion:
+    id: str
+    question: str
+    answerable: bool
+    topic: str = ""
+    gold_files: tuple[str, ...] = ()
+    key_facts: tuple[str, ...] = ()
+    evidence: str = ""
+    why_unanswerable: str = ""
+
+
+def normalise(text: str) -> str:
+    """Case-folded, with every run of whitespace collapsed to one space."""
+    return _WHITESPACE.sub(" ", text).strip().casefold()
+
+
+def _strings(value: object, field: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidRequestError(f"{where}: {field} must be a list of strings")
+    return tuple(value)
+
+
+def _question(row: object, where: str) -> AnswerQuestion:
+    if not isinstance(row, dict):
+        raise InvalidRequestError(f"{where}: each line must be a JSON object")
+    for field in ("id", "question"):
+        if not isinstance(row.get(field), str) or not row[field].strip():
+            raise InvalidRequestError(f"{where}: {field} must be a non-empty string")
+    if not isinstance(row.get("answerable"), bool):
+        raise InvalidRequestError(f"{where}: answerable must be true or false")
+    question = AnswerQuestion(
+        id=row["id"],
+        question=row["question"],
+        answerable=row["answerable"],
+        topic=str(row.get("topic") or ""),
+        gold_files=_strings(row.get("gold_files", []), "gold_files", where),
+        key_facts=_strings(row.get("key_facts", []), "key_facts", where),
+        evidence=str(row.get("evidence") or ""),
+        why_unanswerable=str(row.get("why_unanswerable") or ""),
+    )
+    if question.answerable and not (question.gold_files and question.key_facts):
+        raise InvalidRequestError(f"{where}: an answerable question needs gold_files and key_facts")
+    if not question.answerable and (question.gold_files or question.key_facts):
+        raise InvalidRequestError(f"{where}: an unanswerable question has no gold_files and no key_facts")
+    return question
+
+
+def load_questions(path: Path) -> list[AnswerQuestion]:
+    """Every question in a JSON Lines set; ids must be unique."""
+    if not path.exists():
+        raise InvalidRequestError(f"{path} does not exist")
+    questions: list[AnswerQuestion] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidRequestError(f"{where}: not valid JSON ({exc.msg})") from exc
+            question = _question(row, where)
+            if question.id in seen:
+                raise InvalidRequestError(f"{where}: duplicate id {question.id!r}")
+            seen.add(question.id)
+            questions.append(question)
+    return questions
+
+
+def load_dapr_questions(path: Path = DAPR_QUESTIONS) -> list[AnswerQuestion]:
+    """The packaged Dapr documentation set (gold files are relative to the dapr-docs root)."""
+    return load_questions(path)
+
+
+def key_fact_recall(answer_text: str, question: AnswerQuestion) -> float:
+    """Share of the question's key facts found in the answer (case-insensitive, whitespace-normalised).
+
+    A question without key facts (an unanswerable one) scores 1.0: there is nothing to recall.
+    """
+    if not question.key_facts:
+        return 1.0
+    answer = normalise(answer_text)
+    found = sum(1 for fact in question.key_facts if normalise(fact) in answer)
+    return found / len(question.key_facts)

@@ -1,0 +1,104 @@
+"""The language model this process answers with: a supervised local vLLM, a remote OpenAI-compatible server,
+or none. Starting a local server takes tens of seconds, so it starts in the background: until it is healthy
+(or if it dies for good) answers are extractive and say so."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from groundwork.platform.config import GenerationConfig
+from groundwork.serving.engine import EngineConfig, LocalEngine
+from groundwork.serving.errors import ServingError
+from groundwork.serving.openai_client import OpenAIChatGenerator, OpenAIClientConfig
+from groundwork.serving.protocols import Generator
+from groundwork.serving.tokens import TokenCounter
+
+logger = logging.getLogger(__name__)
+
+
+class GenerationRuntime:
+    def __init__(self, config: GenerationConfig) -> None:
+        self._config = config
+        self._cache_dir = config.cache_dir.expanduser()
+        self._engine: LocalEngine | None = None
+        self._generator: Generator | None = None
+        self._counter: TokenCounter | None = None
+        self._thread: threading.Thread | None = None
+        self.failure: str | None = None
+        self._ready = threading.Event()
+
+    def start(self, *, wait: bool = False) -> None:
+        """Connect to (or start) the model; with `wait`, block until it is usable or has failed."""
+        config = self._config
+        if config.backend == "none":
+            self.failure = "no language model is configured (generation.backend=none)"
+            self._ready.set()
+            return
+        if config.backend == "remote":
+            if not config.base_url:
+                raise ServingError("generation.backend=remote needs generation.base_url")
+            self._generator = self._client(config.base_url)
+            if config.tokenizer_dir:
+                self._counter = TokenCounter.from_model_dir(Path(config.tokenizer_dir))
+            self._ready.set()
+            return
+        self._thread = threading.Thread(target=self._start_local, name="vllm-start", daemon=True)
+        self._thread.start()
+        if wait:
+            self._ready.wait()
+
+    def _client(self, base_url: str) -> OpenAIChatGenerator:
+        return OpenAIChatGenerator(
+            OpenAIClientConfig(
+                base_url=base_url,
+                model=self._config.served_model_name,
+                read_timeout_s=self._config.request_timeout_seconds,
+            )
+        )
+
+    def _start_local(self) -> None:
+        config = self._config
+        engine = LocalEngine(
+            EngineConfig(
+                python=Path(config.vllm_python).expanduser().absolute(),
+                model=config.model,
+                cache_dir=self._cache_dir,
+                served_model_name=config.served_model_name,
+                port=config.port,
+                max_model_len=config.context_window,
+                startup_timeout_s=config.startup_timeout_seconds,
+            )
+        )
+        self._engine = engine
+        try:
+            engine.start()
+            self._counter = TokenCounter.from_model_dir(engine.prepared_model.path)
+            self._generator = self._client(engine.base_url)
+            logger.info("local language model ready at %s (%s)", engine.base_url, engine.model_name)
+        except (ServingError, OSError) as exc:
+            self.failure = str(exc)
+            logger.error("local language model failed to start: %s", exc)
+        finally:
+            self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def generator(self) -> Generator | None:
+        """The generator, or None while the model is starting or unavailable."""
+        return self._generator
+
+    def token_counter(self) -> Callable[[str], int] | None:
+        """Counts tokens with the served model's tokenizer, once it is known."""
+        return self._counter.count if self._counter else None
+
+    async def aclose(self) -> None:
+        if self._generator is not None:
+            await self._generator.aclose()
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
