@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
+scripts/setup_vllm.sh   # the real vLLM (CPU) the answer tests run against, in its own venv
 scripts/services.sh
 
 export HF_HUB_OFFLINE=1

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from groundwork.platform.answers.citations import parse_claims
@@ -75,6 +75,30 @@ class AnswerService:
         self._conversations = conversations
         self._count = count_tokens
         self._settings = settings
+
+    def _verify(self, text: str, sources: dict[int, str]) -> list[ClaimVerdict]:
+        """Verify each claim against the passages it cites. A claim the model left uncited, or cited to a
+        passage that does not support it, is re-attributed to the passage that does, if one does: the
+        answer then carries the corrected citation, and the claim is still checked against that passage."""
+        claims = parse_claims(text, source_ids=list(sources))
+        verdicts = self._verifier.verify(claims, sources)
+        retry = [i for i, v in enumerate(verdicts) if not v.supported]
+        if not retry or not sources:
+            return verdicts
+        every_source = tuple(sorted(sources))
+        candidates = [replace(verdicts[i].claim, citations=every_source, invalid_citations=()) for i in retry]
+        for i, verdict in zip(retry, self._verifier.verify(candidates, sources), strict=True):
+            if verdict.supported and verdict.best_source is not None:
+                original = verdicts[i].claim
+                claim = replace(
+                    original,
+                    text=_with_marker(original.text_without_markers, verdict.best_source),
+                    citations=(verdict.best_source,),
+                    invalid_citations=(),
+                )
+                note = "citation added" if not original.citations else "citation corrected"
+                verdicts[i] = replace(verdict, claim=claim, reasons=(note,))
+        return verdicts
 
     async def answer(self, request: AnswerRequest) -> AnswerResult:
         """The whole answer at once (the streamed flow, consumed)."""
@@ -159,9 +183,17 @@ class AnswerService:
                 answer_text, mode = generated.strip(), "generated"
 
         sources = {p.number: p.text for p in passages}
-        claims = parse_claims(answer_text) if answer_text else []
         mark = time.perf_counter()
-        verdicts = await asyncio.to_thread(self._verifier.verify, claims, sources) if claims else []
+        verdicts = await asyncio.to_thread(self._verify, answer_text, sources) if answer_text else []
+        if mode == "generated" and not any(v.supported for v in verdicts):
+            # Nothing the model wrote is supported by the passages. Quote them instead (still verified below).
+            extracted = await asyncio.to_thread(
+                extract_answer, request.question, passages, self._embedder, self._settings.extractive_sentences
+            )
+            if extracted:
+                notice = "The model's answer could not be verified against the sources; this answer quotes them."
+                answer_text, mode = extracted, "extractive"
+                verdicts = await asyncio.to_thread(self._verify, answer_text, sources)
         timings["verification_ms"] = (time.perf_counter() - mark) * 1000
         kept = [v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"]
         if not any(v.supported for v in verdicts):
@@ -199,6 +231,13 @@ class AnswerService:
         if include_result:
             data["result"] = final
         yield AnswerEvent("done", data)
+
+
+def _with_marker(text: str, number: int) -> str:
+    body = text.rstrip()
+    if body and body[-1] in ".!?":
+        return f"{body[:-1]} [{number}]{body[-1]}"
+    return f"{body} [{number}]"
 
 
 def _hit_summary(hit: SearchHit) -> dict[str, Any]:

