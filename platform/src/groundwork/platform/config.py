@@ -153,6 +153,8 @@ class GenerationConfig(BaseModel):
     """Where a local model converted from GGUF is kept (shared by every data directory)."""
     context_window: int = 2048
     """Tokens the model reads and writes per request (vLLM's --max-model-len)."""
+    vllm_args: list[str] = Field(default_factory=list)
+    """More arguments for the local vLLM server, e.g. `["--no-enable-prefix-caching"]`."""
     answer_tokens: int = 256
     """Tokens reserved for an answer."""
     temperature: float = 0.0

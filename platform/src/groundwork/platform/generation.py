@@ -70,6 +70,7 @@ class GenerationRuntime:
                 port=config.port,
                 max_model_len=config.context_window,
                 startup_timeout_s=config.startup_timeout_seconds,
+                extra_args=tuple(config.vllm_args),
             )
         )
         self._engine = engine

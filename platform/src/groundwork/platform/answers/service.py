@@ -248,6 +248,7 @@ def _hit_summary(hit: SearchHit) -> dict[str, Any]:
         "source_uri": hit.source_uri,
         "heading_path": hit.heading_path,
         "score": hit.score,
+        "dense_score": hit.dense_score,
         "page": hit.page,
     }
 

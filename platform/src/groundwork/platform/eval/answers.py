@@ -27,6 +27,8 @@ class QuestionOutcome:
     key_fact_recall: float | None
     ttft_ms: float | None
     total_ms: float
+    best_relevance: float | None = None
+    """Highest cosine similarity of a retrieved passage to the question (what the relevance gate sees)."""
     error: str | None = None
 
 
@@ -77,9 +79,13 @@ def ask_all(
         citations: list[dict[str, Any]] = []
         claims: list[dict[str, Any]] = []
         error: str | None = None
+        relevance: float | None = None
         try:
             for event, data in backend.ask(question.question, [datastore]):
-                if event == "delta" and ttft is None:
+                if event == "retrieval":
+                    scores = [h["dense_score"] for h in data["hits"] if h.get("dense_score") is not None]
+                    relevance = max(scores) if scores else None
+                elif event == "delta" and ttft is None:
                     ttft = (time.perf_counter() - started) * 1000
                 elif event == "citations":
                     citations = data["citations"]
@@ -104,6 +110,7 @@ def ask_all(
                 key_fact_recall=key_fact_recall(answer, question) if question.answerable else None,
                 ttft_ms=ttft,
                 total_ms=(time.perf_counter() - started) * 1000,
+                best_relevance=relevance,
                 error=error,
             )
         )
