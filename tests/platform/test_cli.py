@@ -65,6 +65,11 @@ def test_ingest_and_search_on_the_data_directory(env: dict[str, str], docs: Path
     again = run(env, "ingest", str(docs / "guides"), "--datastore", "handbook")
     assert "2 of 2 documents indexed" in again.stderr
 
+    # No language model in this test (generation.backend=none): the answer quotes the source, cited.
+    answer = run(env, "ask", "How long is the retention of audit logs?", "--datastore", "handbook")
+    assert "400 days [1]" in answer.stdout and "Sources:" in answer.stdout and "notes.txt" in answer.stdout
+    assert "language model is not available" in answer.stderr
+
 
 def free_port() -> int:
     with socket.socket() as sock:
