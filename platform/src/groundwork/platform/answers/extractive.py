@@ -11,8 +11,9 @@ from groundwork.platform.answers.context import Passage
 from groundwork.retrieval.protocols import Embedder
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[])|\n{2,}")
-MIN_SIMILARITY = 0.3
-"""A sentence less similar than this to the question is not quoted (MiniLM cosine)."""
+MIN_SIMILARITY = 0.5
+"""A sentence less similar than this to the question is not quoted (MiniLM cosine; on the Dapr question set
+the best sentence for an answerable question scores 0.65 or more in nine cases out of ten)."""
 
 
 def split_sentences(text: str) -> list[str]:

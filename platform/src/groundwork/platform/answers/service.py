@@ -16,6 +16,7 @@ from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from groundwork.platform.answers.answerability import expects_quantity, missing_terms, states_quantity
 from groundwork.platform.answers.citations import parse_claims
 from groundwork.platform.answers.context import ContextBudget, Passage, TokenCounter, fit_context
 from groundwork.platform.answers.extractive import extract_answer
@@ -133,10 +134,14 @@ class AnswerService:
         hits = result.hits
         timings["retrieval_ms"] = (time.perf_counter() - started) * 1000
         yield AnswerEvent("retrieval", {"standalone_query": query, "hits": [_hit_summary(h) for h in hits]})
+        notice: str | None = None
 
         relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
+        missing = missing_terms(query, [f"{h.title} {' '.join(h.heading_path)} {h.text}" for h in relevant])
+        if relevant and missing:
+            relevant = []
+            notice = f"No retrieved passage mentions {', '.join(missing)}."
         answer_text = ""
-        notice: str | None = None
         mode: Literal["generated", "extractive", "refusal"] = "refusal"
         passages: list[Passage] = []
         if relevant:
@@ -196,7 +201,16 @@ class AnswerService:
                 verdicts = await asyncio.to_thread(self._verify, answer_text, sources)
         timings["verification_ms"] = (time.perf_counter() - mark) * 1000
         kept = [v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"]
-        if not any(v.supported for v in verdicts):
+        supported_text = " ".join(v.claim.text for v in verdicts if v.supported)
+        answers_question = True
+        if (
+            supported_text
+            and expects_quantity(request.question)
+            and not states_quantity(supported_text, request.question)
+        ):
+            notice = "The question asks for a quantity and no supported statement gives one."
+            answers_question = False
+        if not answers_question or not any(v.supported for v in verdicts):
             mode, kept = "refusal", []
             answer_text = REFUSAL
         else:
