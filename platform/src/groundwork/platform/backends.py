@@ -69,6 +69,7 @@ class LocalBackend:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def ensure_datastore(self, name: str) -> str:
         return self.services.documents.get_or_create_datastore(name).id
@@ -109,23 +110,28 @@ class LocalBackend:
             try:
                 async for event in self.services.answers.stream(request):
                     events.put((event.event, event.data))
-            finally:
-                await self.services.generation.aclose()
-
-        def run() -> None:
-            try:
-                asyncio.run(produce())
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which re-raises it
                 events.put(exc)
-            events.put(None)
+            finally:
+                events.put(None)
 
-        threading.Thread(target=run, name="groundwork-ask", daemon=True).start()
+        asyncio.run_coroutine_threadsafe(produce(), self._event_loop())
         while (item := events.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
 
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        """One event loop for this backend's lifetime: the model client's connections belong to it."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            threading.Thread(target=self._loop.run_forever, name="groundwork-answers", daemon=True).start()
+        return self._loop
+
     def close(self) -> None:
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self.services.generation.aclose(), self._loop).result(timeout=30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
         self.services.close()
 
 
