@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,14 +353,3 @@ class DocumentService:
                     select(Document).where(Document.job_id == job_id, Document.status == DocumentStatus.FAILED)
                 )
             )
-
-
-def iter_batches(items: Iterable[NewDocument], size: int) -> Iterable[list[NewDocument]]:
-    batch: list[NewDocument] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
