@@ -1,4 +1,5 @@
-"""Document sources: a local folder walked recursively with include/exclude globs."""
+"""Document sources: a local folder walked recursively with include/exclude globs, and the selection rule
+`gs://` sources share (`groundwork.platform.sync`)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ def _matches(relative: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch(relative, pattern) or fnmatch(name, pattern) for pattern in patterns)
 
 
+def is_selected(relative: str, *, include: Sequence[str] = DEFAULT_INCLUDE, exclude: Sequence[str] = ()) -> bool:
+    """Whether the file at `relative` (`/`-separated, below a source's root) is taken: no hidden segment, its
+    relative path or name matches an include glob and no exclude glob. Globs use fnmatch: `*` also crosses
+    `/`, e.g. `blog/*` or `*.md`. Folder and `gs://` sources select alike."""
+    if any(part.startswith(".") for part in relative.split("/")):
+        return False
+    return _matches(relative, include) and not _matches(relative, exclude)
+
+
 def iter_folder(root: Path, *, include: Sequence[str] = DEFAULT_INCLUDE, exclude: Sequence[str] = ()) -> Iterator[Path]:
-    """Files under `root` (sorted, hidden entries skipped) whose relative path or name matches an include
-    glob and no exclude glob. Globs use fnmatch: `*` also crosses `/`, e.g. `blog/*` or `*.md`."""
+    """Files under `root` (sorted) that `is_selected`."""
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue
-        if not path.is_file():
-            continue
-        if _matches(relative, include) and not _matches(relative, exclude):
+        if path.is_file() and is_selected(relative, include=include, exclude=exclude):
             yield path
 
 

@@ -128,6 +128,28 @@ class IngestionConfig(BaseModel):
     """Attempts per document before it stays `failed`."""
 
 
+class StorageConfig(BaseModel):
+    """Where document bytes are kept: a local directory (embedded default) or a Google Cloud Storage bucket."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    backend: Literal["local", "gcs"] = "local"
+    """`local`: `<data_dir>/blobs`; `gcs`: the bucket `gcs_bucket` (scale-out: every worker reads the same bytes)."""
+    gcs_bucket: str | None = None
+    """Bucket for `backend=gcs` (it must exist). Credentials are Google's Application Default Credentials."""
+    gcs_prefix: str = ""
+    """Object name prefix under which blobs are kept, e.g. `groundwork/prod` (no leading or trailing `/`)."""
+    gcs_project: str | None = None
+    """Google Cloud project of the GCS client; unset: the one of the credentials."""
+    gcs_timeout_seconds: float = 60.0
+    """Timeout of each GCS request, and how long transient failures (429, 5xx, connection errors) are retried
+    before a `storage_error`."""
+    emulator_host: str | None = None
+    """For tests and local development only: a GCS emulator, e.g. `http://127.0.0.1:9023`, used with anonymous
+    credentials by the blob store and by `gs://` sources. google-cloud-storage also honours the
+    `STORAGE_EMULATOR_HOST` environment variable by itself."""
+
+
 class GenerationConfig(BaseModel):
     """The language model that writes answers: a local vLLM this process starts, or a remote server."""
 
@@ -222,6 +244,8 @@ class Settings(BaseSettings):
     """Ranking and fusion."""
     ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
     """Ingestion limits and workers."""
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    """Blob storage (local directory or Google Cloud Storage) and `gs://` sources."""
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     """Language model."""
     answers: AnswersConfig = Field(default_factory=AnswersConfig)

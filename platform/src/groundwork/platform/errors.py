@@ -33,6 +33,12 @@ class QueueFullError(PlatformError):
     code = "queue_full"
 
 
+class StorageError(PlatformError):
+    """The blob store or a `gs://` source failed (unreachable, denied, missing bucket)."""
+
+    code = "storage_error"
+
+
 class DataDirLockedError(PlatformError):
     """Another process (a server or a CLI command) owns the data directory's indexes."""
 

@@ -19,7 +19,7 @@ from groundwork.platform.documents import DocumentService
 from groundwork.platform.generation import GenerationRuntime
 from groundwork.platform.indexes import IndexManager
 from groundwork.platform.search import SearchService
-from groundwork.platform.storage.local import LocalBlobStore
+from groundwork.platform.storage.factory import make_blob_store
 from groundwork.platform.tasks.inprocess import InProcessTaskQueue
 from groundwork.platform.tasks.protocols import TaskHandler
 from groundwork.retrieval.embedder import SentenceTransformerEmbedder
@@ -80,7 +80,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             ),
             checkpoint_interval=index_config.checkpoint_interval_seconds,
         )
-        blobs = LocalBlobStore(data_dir / "blobs")
+        blobs = make_blob_store(settings)
         handlers: dict[str, TaskHandler] = {}
         queue = InProcessTaskQueue(
             handlers, workers=settings.ingestion.workers, max_pending=settings.ingestion.max_queued_tasks

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from groundwork.platform.errors import InvalidRequestError, NotFoundError
+from groundwork.platform.errors import NotFoundError
+from groundwork.platform.storage.keys import key_parts
 from groundwork.retrieval.durable import atomic_write_bytes
 
 
@@ -14,10 +15,7 @@ class LocalBlobStore:
         self._root = root
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if not key or any(part in {"", ".", ".."} for part in parts):
-            raise InvalidRequestError(f"invalid blob key {key!r}")
-        return self._root.joinpath(*parts)
+        return self._root.joinpath(*key_parts(key))
 
     def put(self, key: str, data: bytes) -> None:
         atomic_write_bytes(self._path(key), data)
@@ -33,7 +31,7 @@ class LocalBlobStore:
 
     def delete_prefix(self, prefix: str) -> int:
         path = self._path(prefix.rstrip("/"))
-        if not path.exists():
+        if not path.is_dir():
             return 0
         count = sum(1 for item in path.rglob("*") if item.is_file())
         shutil.rmtree(path)

@@ -6,7 +6,10 @@ from typing import Protocol
 
 
 class BlobStore(Protocol):
-    """Stores immutable byte objects under string keys (`a/b/c`)."""
+    """Stores immutable byte objects under string keys (`a/b/c`).
+
+    Keys are `/`-separated segments, none empty, `.` or `..` (`InvalidRequestError` otherwise). Failures of
+    the underlying storage raise `StorageError`."""
 
     def put(self, key: str, data: bytes) -> None:
         """Store `data` under `key` durably, replacing any object there."""
@@ -21,5 +24,6 @@ class BlobStore(Protocol):
         ...
 
     def delete_prefix(self, prefix: str) -> int:
-        """Remove every key under `prefix`; returns how many."""
+        """Remove every key under the folder `prefix` (keys starting with `prefix/`; a key equal to `prefix`
+        is not touched); returns how many."""
         ...
