@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from groundwork.platform.api.app import create_app
@@ -114,6 +117,49 @@ def test_openai_client_streams_from_the_rag_agent(client: TestClient) -> None:
     chunks = list(stream)
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert "groundwork" in (chunks[-1].model_extra or {})
+
+
+def running_requests(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    values = [float(m) for m in re.findall(r"^vllm:num_requests_running\{[^}]*\} ([0-9.e+-]+)$", text, re.M)]
+    assert values, "vllm:num_requests_running is missing from vLLM's /metrics"
+    return sum(values)
+
+
+def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: TestClient) -> None:
+    """Over real HTTP (uvicorn): the SSE client goes away after a few deltas; vLLM stops generating for it."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    base_url = services.generation.base_url
+    assert base_url is not None
+    # The app is already started by the TestClient; serve the same app (and its services) over a socket too.
+    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    payload = {"question": "Describe the whole restore procedure in detail.", "datastore_ids": ["ops"], "stream": True}
+    try:
+        deltas = 0
+        with (
+            httpx.Client(timeout=120) as http,
+            http.stream("POST", f"http://127.0.0.1:{port}/v1/answer", json=payload) as response,
+        ):
+            for line in response.iter_lines():
+                deltas += line == "event: delta"
+                if deltas == 3:
+                    assert running_requests(base_url) == 1, "the model is generating this answer"
+                    break
+        assert deltas == 3, "the answer was streamed from the model"
+        deadline = time.monotonic() + 5
+        while running_requests(base_url) > 0:
+            assert time.monotonic() < deadline, "vLLM kept generating for 5 s after the client left"
+            time.sleep(0.2)
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def test_a_stopped_model_degrades_to_an_extractive_answer(client: TestClient) -> None:

@@ -92,6 +92,13 @@ class GenerationRuntime:
         """The generator, or None while the model is starting or unavailable."""
         return self._generator
 
+    @property
+    def base_url(self) -> str | None:
+        """The OpenAI-compatible server answers come from: the local engine's or the remote one's."""
+        if self._engine is not None:
+            return self._engine.base_url
+        return self._config.base_url or None
+
     def token_counter(self) -> Callable[[str], int] | None:
         """Counts tokens with the served model's tokenizer, once it is known."""
         return self._counter.count if self._counter else None
