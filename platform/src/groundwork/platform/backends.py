@@ -18,6 +18,7 @@ from groundwork.platform.documents import NewDocument
 from groundwork.platform.errors import InvalidRequestError, NotFoundError, PlatformError
 from groundwork.platform.search import MetadataFilter, SearchQuery
 from groundwork.platform.services import Services
+from groundwork.platform.sync import SyncReport, SyncService
 from groundwork.retrieval.types import SearchMode
 
 
@@ -46,6 +47,12 @@ class Backend(Protocol):
     def job(self, job_id: str) -> JobState: ...
 
     def failures(self, job_id: str) -> list[dict[str, Any]]: ...
+
+    def sync(
+        self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
+    ) -> SyncReport:
+        """Make the datastore match a `gs://` prefix (or, locally, a folder); see `groundwork.platform.sync`."""
+        ...
 
     def search(
         self,
@@ -86,6 +93,14 @@ class LocalBackend:
             {"source_uri": d.source_uri, "failure_code": d.failure_code, "failure_reason": d.failure_reason}
             for d in self.services.documents.job_failures(job_id)
         ]
+
+    def sync(
+        self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
+    ) -> SyncReport:
+        services = self.services
+        return SyncService(services.database, services.documents, services.settings.storage).sync(
+            datastore_id, source, include=include, exclude=exclude, delete=delete
+        )
 
     def search(
         self,
@@ -184,6 +199,23 @@ class RemoteBackend:
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._check(self._client.get(f"/v1/jobs/{job_id}/failures"))
         return result
+
+    def sync(
+        self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
+    ) -> SyncReport:
+        body = {"source": source, "include": list(include or ()), "exclude": list(exclude), "delete": delete}
+        # The server lists (and downloads what changed) before it answers: no read timeout.
+        data = self._check(self._client.post(f"/v1/datastores/{datastore_id}/sync", json=body, timeout=None))
+        return SyncReport(
+            source=data["source"],
+            listed=data["listed"],
+            selected=data["selected"],
+            unchanged=data["unchanged"],
+            submitted=data["submitted"],
+            deleted=data["deleted"],
+            rejected=[(item["source_uri"], item["reason"]) for item in data["rejected"]],
+            job_ids=list(data["job_ids"]),
+        )
 
     def search(
         self,

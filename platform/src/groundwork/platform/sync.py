@@ -164,11 +164,13 @@ class SyncService:
         datastore_id: str,
         source_uri: str,
         *,
-        include: Sequence[str] = DEFAULT_INCLUDE,
+        include: Sequence[str] | None = None,
         exclude: Sequence[str] = (),
         delete: bool = True,
     ) -> SyncReport:
-        """Ingest new and changed files; with `delete`, remove documents whose file is gone."""
+        """Ingest new and changed files; with `delete`, remove documents whose file is gone. `include`
+        unset or empty: every supported type (`DEFAULT_INCLUDE`)."""
+        include = include or DEFAULT_INCLUDE
         source = open_source(source_uri, self._storage)
         report = SyncReport(source=source.root_uri)
         known = self._known_documents(datastore_id, source.root_uri)

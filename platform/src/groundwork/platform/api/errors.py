@@ -26,6 +26,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.DataDirLockedError, 409),
     (errors.QueueFullError, 503),
     (errors.NotReadyError, 503),
+    (errors.StorageError, 502),
 ]
 
 

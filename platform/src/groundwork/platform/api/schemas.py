@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from groundwork.platform.answers.types import AnswerResult
 from groundwork.platform.db.models import Conversation, Datastore, Document, Job
 from groundwork.platform.search import FilterOp, SearchHit
+from groundwork.platform.sync import SyncReport
 from groundwork.retrieval.types import SearchMode
 
 
@@ -131,6 +132,42 @@ class JobOut(BaseModel):
 class UploadAccepted(BaseModel):
     job: JobOut
     document_id: str
+
+
+class SyncIn(BaseModel):
+    source: str = Field(description="gs://bucket/prefix, read with the server's credentials")
+    include: list[str] | None = Field(default=None, description="Globs of files to take (default: supported types)")
+    exclude: list[str] = Field(default_factory=list, description="Globs of files to skip")
+    delete: bool = Field(default=True, description="Remove documents whose object is gone from the prefix")
+
+
+class RejectedFile(BaseModel):
+    source_uri: str
+    reason: str
+
+
+class SyncOut(BaseModel):
+    source: str
+    listed: int = Field(description="Objects below the prefix")
+    selected: int = Field(description="Of those, the ones the globs take")
+    unchanged: int = Field(description="Selected objects not downloaded: unchanged since the last sync")
+    submitted: int = Field(description="Objects downloaded and submitted (new or changed)")
+    deleted: int = Field(description="Documents removed because their object is gone")
+    rejected: list[RejectedFile] = Field(description="Objects refused (empty, too large, unsupported type)")
+    job_ids: list[str] = Field(description="Jobs that index the submitted documents (GET /v1/jobs/{id})")
+
+    @classmethod
+    def build(cls, report: SyncReport) -> SyncOut:
+        return cls(
+            source=report.source,
+            listed=report.listed,
+            selected=report.selected,
+            unchanged=report.unchanged,
+            submitted=report.submitted,
+            deleted=report.deleted,
+            rejected=[RejectedFile(source_uri=uri, reason=reason) for uri, reason in report.rejected],
+            job_ids=report.job_ids,
+        )
 
 
 class FilterIn(BaseModel):

@@ -134,6 +134,51 @@ def ingest(
         raise typer.Exit(code=2)
 
 
+@app.command("sync")
+def sync_source(
+    source: Annotated[str, typer.Argument(help="gs://bucket/prefix, or a local folder (without --url)")],
+    datastore: Annotated[str, typer.Option(help="Datastore name; created if missing")],
+    include: Annotated[list[str] | None, typer.Option(help="Glob of files to take (repeatable)")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip (repeatable)")] = None,
+    delete: Annotated[
+        bool, typer.Option("--delete/--keep-deleted", help="Remove documents whose file or object is gone")
+    ] = True,
+    url: UrlOption = None,
+) -> None:
+    """Make a datastore match a gs:// prefix or a folder: ingest new and changed files, remove deleted ones.
+
+    Run it again whenever the source changes (e.g. from cron): unchanged gs:// objects are not downloaded."""
+    from groundwork.platform.cli.progress import follow_jobs
+
+    settings = _settings()
+    if not source.startswith("gs://") and "://" not in source:
+        source = str(Path(source).resolve())
+    try:
+        with _backend(settings, url, "sync") as backend:
+            datastore_id = backend.ensure_datastore(datastore)
+            started = time.perf_counter()
+            with console.status(f"listing {source}"):
+                report = backend.sync(datastore_id, source, include=include, exclude=exclude or (), delete=delete)
+            states = follow_jobs(backend, report.job_ids, console) if report.job_ids else []
+            failures = [f for s in states if s.failed for f in backend.failures(s.id)]
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"{report.source}: {report.selected} of {report.listed} files selected, {report.unchanged} unchanged, "
+        f"{report.submitted} read, {report.deleted} deleted; {len(failures)} failed, {len(report.rejected)} refused "
+        f"({time.perf_counter() - started:.1f}s)"
+    )
+    for uri, reason in report.rejected:
+        console.print(f"  [yellow]refused[/yellow] {uri}: {reason}")
+    for failure in failures:
+        console.print(
+            f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}"
+        )
+    if failures or report.rejected:
+        raise typer.Exit(code=2)
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to search for")],

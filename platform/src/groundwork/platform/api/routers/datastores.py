@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from groundwork.platform.api.deps import DocumentsDep
-from groundwork.platform.api.schemas import DatastoreCreate, DatastoreList, DatastoreOut
+from groundwork.platform.api.deps import DocumentsDep, ServicesDep
+from groundwork.platform.api.schemas import DatastoreCreate, DatastoreList, DatastoreOut, SyncIn, SyncOut
+from groundwork.platform.errors import InvalidRequestError
+from groundwork.platform.sync import SyncService
 
 router = APIRouter(prefix="/v1/datastores", tags=["datastores"])
 
@@ -26,6 +28,21 @@ def list_datastores(documents: DocumentsDep) -> DatastoreList:
 def get_datastore(datastore: str, documents: DocumentsDep) -> DatastoreOut:
     found = documents.get_datastore(datastore)
     return DatastoreOut.build(found, documents.datastore_stats(found.id))
+
+
+@router.post(
+    "/{datastore}/sync",
+    status_code=202,
+    summary="Sync with a gs:// prefix: ingest new and changed objects, remove documents whose object is gone",
+)
+def sync_datastore(datastore: str, body: SyncIn, services: ServicesDep) -> SyncOut:
+    if not body.source.startswith("gs://"):  # the server never reads its own file system for a client
+        raise InvalidRequestError("the API syncs gs:// sources only; sync a local folder with `groundwork sync`")
+    found = services.documents.get_datastore(datastore)
+    report = SyncService(services.database, services.documents, services.settings.storage).sync(
+        found.id, body.source, include=body.include, exclude=body.exclude, delete=body.delete
+    )
+    return SyncOut.build(report)
 
 
 @router.delete("/{datastore}", status_code=204, summary="Delete a datastore, its documents and indexes")
