@@ -41,7 +41,7 @@ def test_migrations_create_every_table_and_record_the_revision(database: Databas
         "alembic_version",
     } <= tables
     with database.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
     if database.is_sqlite:
         with database.engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -25,6 +25,7 @@ from groundwork.ingestion.errors import EmptyDocumentError, IngestionError
 from groundwork.ingestion.parsers.registry import parse_document
 from groundwork.ingestion.parsers.types import ParseLimits
 from groundwork.platform.db.models import (
+    TERMINAL_STATUSES,
     Chunk,
     Datastore,
     Document,
@@ -88,10 +89,18 @@ class BatchResult:
     indexed: int
     failed: int
     skipped: int
+    isolate: tuple[str, ...] = ()
+    """Documents set aside to be retried one per task: an earlier attempt at this batch died mid-way (a
+    killed worker, or a document that crashes the process), and alone each either succeeds or uses up its
+    own attempts without taking its batch-mates down with it."""
 
 
 def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequence[str]) -> BatchResult:
     """Process documents of one datastore end to end. Safe to run again with the same ids."""
+    if len(document_ids) > 1:
+        isolate = _interrupted(ctx, document_ids)
+        if isolate:
+            return BatchResult(indexed=0, failed=0, skipped=len(document_ids), isolate=tuple(isolate))
     claimed = _claim(ctx, document_ids)
     prepared: list[_Prepared] = []
     failed: list[_Failed] = []
@@ -105,17 +114,48 @@ def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequenc
     return BatchResult(indexed=len(prepared), failed=len(failed), skipped=len(document_ids) - len(claimed))
 
 
+def _interrupted(ctx: PipelineContext, document_ids: Sequence[str]) -> list[str]:
+    """If an earlier attempt at these documents started and never finished, put them back to `queued` and
+    return every unfinished id of the batch (to be retried one per task)."""
+    with ctx.database.session() as session:
+        documents = session.scalars(select(Document).where(Document.id.in_(list(document_ids)))).all()
+        unfinished = [d for d in documents if d.status not in TERMINAL_STATUSES]
+        if not any(d.status in (DocumentStatus.PARSING, DocumentStatus.EMBEDDING) for d in unfinished):
+            return []
+        for document in unfinished:
+            document.status = DocumentStatus.QUEUED
+        return [d.id for d in unfinished]
+
+
 def _claim(ctx: PipelineContext, document_ids: Sequence[str]) -> list[_Claimed]:
-    """Mark queued documents as parsing and count the attempt; skip those already done or gone."""
+    """Mark queued documents as parsing and count the attempt; skip those already done or gone.
+
+    A document that already used every attempt without an outcome (its worker died each time: a poison
+    document that crashes the process, or a lost message) is dead-lettered here instead of run again."""
     claimed: list[_Claimed] = []
+    job_counts: dict[str, tuple[int, int]] = {}
     with ctx.database.session() as session:
         documents = session.scalars(select(Document).where(Document.id.in_(list(document_ids)))).all()
         started_jobs: set[str] = set()
+        now = utcnow()
         for document in documents:
-            if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+            if document.status in TERMINAL_STATUSES:
+                continue
+            if document.attempts >= ctx.max_attempts:
+                document.status = DocumentStatus.DEAD_LETTER
+                document.failure_code = "attempts_exhausted"
+                document.failure_reason = (
+                    f"{document.attempts} attempts ended without an outcome (the worker died or its task was "
+                    "lost each time)"
+                )
+                document.finished_at = now
+                if document.job_id:
+                    done, fails = job_counts.get(document.job_id, (0, 0))
+                    job_counts[document.job_id] = (done + 1, fails + 1)
                 continue
             document.status = DocumentStatus.PARSING
             document.attempts += 1
+            document.started_at = now
             if document.job_id:
                 started_jobs.add(document.job_id)
             claimed.append(
@@ -135,6 +175,7 @@ def _claim(ctx: PipelineContext, document_ids: Sequence[str]) -> list[_Claimed]:
                 .where(Job.id.in_(started_jobs), Job.status == JobStatus.QUEUED)
                 .values(status=JobStatus.RUNNING, updated_at=utcnow())
             )
+        _count_done(session, job_counts)
     return claimed
 
 
@@ -176,7 +217,7 @@ def _current(session: Session, item: _Claimed) -> Document | None:
     document = session.get(Document, item.document_id)
     if document is None or document.content_hash != item.content_hash:
         return None
-    if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+    if document.status in TERMINAL_STATUSES:
         return None
     return document
 
@@ -254,7 +295,7 @@ def _commit(
                 document.title = item.title
                 document.metadata_json = {**dict(item.metadata), **document.metadata_json}
                 document.failure_code = document.failure_reason = None
-                document.indexed_at = utcnow()
+                document.indexed_at = document.finished_at = utcnow()
                 count(document.job_id, failure=False)
             for failure in failed:
                 document = _current(session, failure.claimed)
@@ -263,6 +304,7 @@ def _commit(
                 document.status = DocumentStatus.FAILED
                 document.failure_code = failure.code
                 document.failure_reason = failure.reason
+                document.finished_at = utcnow()
                 count(document.job_id, failure=True)
             if removed or added:
                 datastore.index_generation += 1
@@ -290,21 +332,24 @@ def _jobs_finished(ctx: PipelineContext, job_counts: Mapping[str, tuple[int, int
 
 def record_batch_error(ctx: PipelineContext, document_ids: Sequence[str], error: BaseException) -> list[str]:
     """After an unexpected error: documents with attempts left go back to `queued` (returned, to be
-    re-enqueued); the others fail with the error as their reason."""
+    re-enqueued); the others are dead-lettered with the error as their reason."""
     retry: list[str] = []
     job_counts: dict[str, tuple[int, int]] = {}
     with ctx.database.session() as session:
         documents = session.scalars(select(Document).where(Document.id.in_(list(document_ids)))).all()
         for document in documents:
-            if document.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED):
+            if document.status in TERMINAL_STATUSES:
                 continue
             if document.attempts < ctx.max_attempts:
                 document.status = DocumentStatus.QUEUED
+                document.queued_at = utcnow()
+                document.failure_reason = f"attempt {document.attempts} failed: {type(error).__name__}: {error}"
                 retry.append(document.id)
                 continue
-            document.status = DocumentStatus.FAILED
+            document.status = DocumentStatus.DEAD_LETTER
             document.failure_code = "internal_error"
-            document.failure_reason = f"{type(error).__name__}: {error}"
+            document.failure_reason = f"gave up after {document.attempts} attempts: {type(error).__name__}: {error}"
+            document.finished_at = utcnow()
             if document.job_id:
                 done, fails = job_counts.get(document.job_id, (0, 0))
                 job_counts[document.job_id] = (done + 1, fails + 1)

@@ -25,11 +25,19 @@ def make_handlers(ctx: PipelineContext, enqueue: Enqueue) -> dict[str, TaskHandl
             raise InvalidRequestError(f"malformed {names.PROCESS_BATCH} payload: {payload!r}")
         try:
             result = process_batch(ctx, datastore_id, document_ids)
-        except Exception as exc:  # an outage or a bug: retry what has attempts left
+        except Exception as exc:  # an outage or a bug: retry what has attempts left, one document per task
             logger.exception("batch of %d documents in datastore %s failed", len(document_ids), datastore_id)
-            retry = record_batch_error(ctx, document_ids, exc)
-            if retry:
-                enqueue(datastore_id, retry)
+            for document_id in record_batch_error(ctx, document_ids, exc):
+                enqueue(datastore_id, [document_id])
+            return
+        if result.isolate:
+            logger.warning(
+                "an earlier attempt at a batch of datastore %s died mid-way; retrying its %d documents one by one",
+                datastore_id,
+                len(result.isolate),
+            )
+            for document_id in result.isolate:
+                enqueue(datastore_id, [document_id])
             return
         logger.info(
             "datastore %s: %d indexed, %d failed, %d skipped",

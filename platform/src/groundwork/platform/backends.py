@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import httpx
 
 from groundwork.platform.answers.types import AnswerRequest
-from groundwork.platform.documents import NewDocument
+from groundwork.platform.db.models import Job
+from groundwork.platform.documents import JobProgress, NewDocument
 from groundwork.platform.errors import InvalidRequestError, NotFoundError, PlatformError
 from groundwork.platform.search import MetadataFilter, SearchQuery
 from groundwork.platform.services import Services
@@ -29,6 +30,8 @@ class JobState:
     total: int
     done: int
     failed: int
+    docs_per_second: float | None = None
+    eta_seconds: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -52,6 +55,10 @@ class Backend(Protocol):
         self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
     ) -> SyncReport:
         """Make the datastore match a `gs://` prefix (or, locally, a folder); see `groundwork.platform.sync`."""
+        ...
+
+    def retry(self, job_id: str) -> JobState:
+        """Queue the job's failed and dead-lettered documents again; returns the new job."""
         ...
 
     def search(
@@ -85,8 +92,11 @@ class LocalBackend:
         return [self.services.documents.submit(datastore_id, items).job.id]
 
     def job(self, job_id: str) -> JobState:
+        return _job_state(self.services.documents.get_job(job_id))
+
+    def retry(self, job_id: str) -> JobState:
         job = self.services.documents.get_job(job_id)
-        return JobState(job.id, job.status, job.total, job.done, job.failed)
+        return _job_state(self.services.documents.retry(job.datastore_id, job_id=job_id))
 
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         return [
@@ -98,7 +108,7 @@ class LocalBackend:
         self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
     ) -> SyncReport:
         services = self.services
-        return SyncService(services.database, services.documents, services.settings.storage).sync(
+        return SyncService(services.database, services.documents, services.settings).sync(
             datastore_id, source, include=include, exclude=exclude, delete=delete
         )
 
@@ -193,8 +203,10 @@ class RemoteBackend:
         return job_ids
 
     def job(self, job_id: str) -> JobState:
-        body = self._check(self._client.get(f"/v1/jobs/{job_id}"))
-        return JobState(body["id"], body["status"], body["total"], body["done"], body["failed"])
+        return _remote_job_state(self._check(self._client.get(f"/v1/jobs/{job_id}")))
+
+    def retry(self, job_id: str) -> JobState:
+        return _remote_job_state(self._check(self._client.post(f"/v1/jobs/{job_id}/retry")))
 
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._check(self._client.get(f"/v1/jobs/{job_id}/failures"))
@@ -251,3 +263,20 @@ class RemoteBackend:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _job_state(job: Job) -> JobState:
+    progress = JobProgress.of(job)
+    return JobState(job.id, job.status, job.total, job.done, job.failed, progress.docs_per_second, progress.eta_seconds)
+
+
+def _remote_job_state(body: dict[str, Any]) -> JobState:
+    return JobState(
+        body["id"],
+        body["status"],
+        body["total"],
+        body["done"],
+        body["failed"],
+        body.get("docs_per_second"),
+        body.get("eta_seconds"),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from groundwork.platform.mime import SUPPORTED_MIME_TYPES
@@ -125,7 +125,11 @@ class IngestionConfig(BaseModel):
     max_queued_tasks: int = 10_000
     """Tasks waiting in the in-process queue before submissions are refused (HTTP 503 `queue_full`)."""
     max_attempts: int = 3
-    """Attempts per document before it stays `failed`."""
+    """Attempts per document: a document that still fails with an unexpected error (or whose worker died
+    under it) this many times ends `dead_letter` with the reason. Parse errors fail at once (`failed`)."""
+    queue: Literal["inprocess", "celery"] = "inprocess"
+    """`inprocess`: a thread pool in the process that owns the data directory (embedded default).
+    `celery`: Celery workers on Redis (`groundwork worker`), metadata in PostgreSQL; see `celery.*`."""
 
 
 class StorageConfig(BaseModel):
@@ -185,6 +189,44 @@ class GenerationConfig(BaseModel):
     """Longest wait for a whole generation."""
     startup_timeout_seconds: float = 300.0
     """Longest wait for the local server to become healthy."""
+
+
+class CeleryConfig(BaseModel):
+    """Scale-out ingestion (`ingestion.queue=celery`): Celery workers on a Redis broker."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    """Redis URL of the broker (a database number of its own per deployment)."""
+    visibility_timeout_seconds: int = 3600
+    """A message a worker took and did not acknowledge (it died) is redelivered after this long. Every
+    retry countdown is capped below it, so a delayed retry is never redelivered early as a duplicate."""
+    concurrency: int = 1
+    """Worker child processes per `groundwork worker` (each loads the embedding model)."""
+    max_retry_countdown_seconds: int = 300
+    """Longest backoff between retries of a failing batch (exponential from `retry_backoff_seconds`, with
+    jitter); always below `visibility_timeout_seconds`."""
+    retry_backoff_seconds: float = 2.0
+    """First retry delay; it doubles with each attempt."""
+    task_max_retries: int = 5
+    """Retries of a task whose handler itself raised (the metadata store was unreachable, ...)."""
+    stale_after_seconds: int = 900
+    """A document in flight (queued, parsing, embedding) untouched for this long is re-enqueued by the
+    reaper (lost messages after a broker restart); capped at the visibility timeout + 5 minutes."""
+    reaper_interval_seconds: float = 30.0
+    """How often each worker's reaper looks for stale documents."""
+    index_refresh_seconds: float = 2.0
+    """How often an API process checks the index manifests for a newer generation written by workers."""
+    metrics_port: int = 0
+    """Worker child `i` serves Prometheus metrics on this port + `i`; 0: no metrics server."""
+
+    @model_validator(mode="after")
+    def _bounded_by_visibility_timeout(self) -> CeleryConfig:
+        if self.visibility_timeout_seconds <= 0:
+            raise ValueError("celery.visibility_timeout_seconds must be positive")
+        # No document may stay in flight longer than the visibility timeout + 5 minutes without a retry.
+        self.stale_after_seconds = min(self.stale_after_seconds, self.visibility_timeout_seconds + 300)
+        return self
 
 
 class AnswersConfig(BaseModel):
@@ -248,6 +290,8 @@ class Settings(BaseSettings):
     """Blob storage (local directory or Google Cloud Storage) and `gs://` sources."""
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     """Language model."""
+    celery: CeleryConfig = Field(default_factory=CeleryConfig)
+    """Celery workers and broker (scale-out ingestion)."""
     answers: AnswersConfig = Field(default_factory=AnswersConfig)
     """Answer flow."""
     api: ApiConfig = Field(default_factory=ApiConfig)

@@ -9,16 +9,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from groundwork.platform.config import IngestionConfig
 from groundwork.platform.db.models import (
+    FAILED_STATUSES,
     IN_FLIGHT_STATUSES,
     Chunk,
     Datastore,
@@ -63,6 +65,31 @@ class NewDocument:
 
 
 @dataclass(frozen=True)
+class JobProgress:
+    """How far a job is and when it should end, from its counts and age."""
+
+    fraction: float
+    """done / total, 0..1."""
+    docs_per_second: float | None
+    """Documents finished per second since the job was created; None before the first one."""
+    eta_seconds: float | None
+    """Seconds until every document is done at that rate; 0 when finished, None when unknown."""
+
+    @classmethod
+    def of(cls, job: Job, now: datetime | None = None) -> JobProgress:
+        fraction = job.done / job.total if job.total else 1.0
+        if job.finished_at is not None:
+            elapsed = (job.finished_at - job.created_at).total_seconds()
+            return cls(1.0, job.done / elapsed if job.done and elapsed > 0 else None, 0.0)
+        created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=UTC)
+        elapsed = ((now or utcnow()) - created).total_seconds()
+        if job.done <= 0 or elapsed <= 0:
+            return cls(fraction, None, None)
+        rate = job.done / elapsed
+        return cls(fraction, rate, max(0, job.total - job.done) / rate)
+
+
+@dataclass(frozen=True)
 class Submission:
     job: Job
     document_ids: list[str]
@@ -82,6 +109,7 @@ class DocumentService:
         *,
         tenant_id: str,
         embedding_model: str,
+        retry_backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._db = database
         self._blobs = blobs
@@ -90,6 +118,7 @@ class DocumentService:
         self._config = config
         self.tenant_id = tenant_id
         self._embedding_model = embedding_model
+        self._retry_backoff = retry_backoff
 
     # -- datastores -------------------------------------------------------------------------------------
 
@@ -185,8 +214,32 @@ class DocumentService:
         return mime_type
 
     def submit(self, datastore_id: str, items: Sequence[NewDocument], *, kind: str = "ingest") -> Submission:
-        """Record documents and enqueue their processing. Unchanged documents are no-ops."""
+        """Record documents and enqueue their processing. Unchanged documents are no-ops.
+
+        Idempotent under concurrency: when another submission of the same source URI commits first (the
+        unique constraint fires), the submission is re-run and finds that document — same content is then
+        processed once."""
         mime_types = [self.validate(item) for item in items]
+        for attempt in range(1, 4):
+            written: list[str] = []
+            try:
+                return self._submit_once(datastore_id, items, mime_types, kind, written)
+            except IntegrityError:
+                for key in written:  # blobs of new documents whose rows never committed
+                    self._blobs.delete_prefix(key)
+                if attempt == 3:
+                    raise
+                logger.info("concurrent submission of the same documents; retrying (attempt %d)", attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _submit_once(
+        self,
+        datastore_id: str,
+        items: Sequence[NewDocument],
+        mime_types: Sequence[str],
+        kind: str,
+        written: list[str],
+    ) -> Submission:
         job_id = new_id()
         queued: list[str] = []
         document_ids: list[str] = []
@@ -229,7 +282,6 @@ class DocumentService:
                 else:
                     document.version += 1
                 blob_key = f"{self.tenant_id}/{datastore_id}/{document.id}/{content_hash}"
-                self._blobs.put(blob_key, item.data)
                 document.title = item.title or ""
                 document.mime_type = mime_type
                 document.content_hash = content_hash
@@ -240,6 +292,11 @@ class DocumentService:
                 document.failure_code = document.failure_reason = None
                 document.attempts = 0
                 document.job_id = job_id
+                document.queued_at, document.started_at, document.finished_at = utcnow(), None, None
+                session.flush()  # a concurrent submission of this URI fails here, before its blob is written
+                self._blobs.put(blob_key, item.data)
+                if document.version == 1:
+                    written.append(blob_key)
                 queued.append(document.id)
                 document_ids.append(document.id)
             job.done = unchanged
@@ -249,11 +306,36 @@ class DocumentService:
         self.enqueue(datastore_id, queued)
         return Submission(job=self.get_job(job_id), document_ids=document_ids)
 
-    def enqueue(self, datastore_id: str, document_ids: Sequence[str]) -> None:
+    def enqueue(self, datastore_id: str, document_ids: Sequence[str], *, countdown: float | None = None) -> None:
         size = max(1, self._config.batch_size)
         for start in range(0, len(document_ids), size):
             batch = list(document_ids[start : start + size])
-            self._queue.submit(names.PROCESS_BATCH, {"datastore_id": datastore_id, "document_ids": batch})
+            self._queue.submit(
+                names.PROCESS_BATCH, {"datastore_id": datastore_id, "document_ids": batch}, countdown=countdown
+            )
+
+    def enqueue_retry(self, datastore_id: str, document_ids: Sequence[str]) -> None:
+        """Re-enqueue documents after a failed attempt, after the backoff of their attempt count (a queue
+        without delays runs them as soon as it can)."""
+        countdown = None
+        if self._retry_backoff is not None:
+            with self._db.session() as session:
+                attempts = session.scalar(
+                    select(func.max(Document.attempts)).where(Document.id.in_(list(document_ids)))
+                )
+            countdown = self._retry_backoff(int(attempts or 1))
+        self.enqueue(datastore_id, document_ids, countdown=countdown)
+
+    def status_counts(self, datastore_id: str | None = None) -> dict[str, int]:
+        """Documents per status (this tenant; one datastore or all). Every status is present."""
+        query = select(Document.status, func.count()).where(Document.tenant_id == self.tenant_id)
+        if datastore_id is not None:
+            query = query.where(Document.datastore_id == datastore_id)
+        with self._db.session() as session:
+            rows = session.execute(query.group_by(Document.status)).all()
+        counts = {str(status): 0 for status in DocumentStatus}
+        counts.update({str(status): int(count) for status, count in rows})
+        return counts
 
     def recover(self) -> int:
         """Re-enqueue documents left in flight by a process that stopped; returns how many."""
@@ -271,6 +353,63 @@ class DocumentService:
         if rows:
             logger.info("re-enqueued %d documents left in flight", len(rows))
         return len(rows)
+
+    def requeue_stale(self, older_than_seconds: float) -> int:
+        """Re-enqueue in-flight documents untouched for `older_than_seconds` (their message was lost: a
+        broker restart without persistence, a worker killed before it could reject). Safe to run from
+        several processes at once: one conditional UPDATE claims each document, so only one re-enqueues it,
+        and the pipeline is idempotent anyway. Returns how many were re-enqueued."""
+        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+        with self._db.session() as session:
+            rows = session.execute(
+                update(Document)
+                .where(
+                    Document.tenant_id == self.tenant_id,
+                    Document.status.in_(IN_FLIGHT_STATUSES),
+                    Document.updated_at < cutoff,
+                )
+                .values(updated_at=utcnow())
+                .returning(Document.datastore_id, Document.id)
+            ).all()
+        by_datastore: dict[str, list[str]] = {}
+        for datastore_id, document_id in rows:
+            by_datastore.setdefault(datastore_id, []).append(document_id)
+        for datastore_id, document_ids in by_datastore.items():
+            self.enqueue(datastore_id, document_ids)
+        if rows:
+            logger.warning("re-enqueued %d documents in flight for more than %.0fs", len(rows), older_than_seconds)
+        return len(rows)
+
+    def retry(self, datastore_id: str, document_ids: Sequence[str] | None = None, *, job_id: str | None = None) -> Job:
+        """Queue failed and dead-lettered documents again (those named, or those of `job_id`, or all of the
+        datastore's) as a new `retry` job with fresh attempts. Raises `NotFoundError` if none qualify."""
+        with self._db.session() as session:
+            query = select(Document).where(
+                Document.datastore_id == datastore_id,
+                Document.tenant_id == self.tenant_id,
+                Document.status.in_(FAILED_STATUSES),
+            )
+            if document_ids is not None:
+                query = query.where(Document.id.in_(list(document_ids)))
+            if job_id is not None:
+                query = query.where(Document.job_id == job_id)
+            documents = list(session.scalars(query))
+            if not documents:
+                raise NotFoundError("no failed or dead-lettered documents to retry")
+            job = Job(tenant_id=self.tenant_id, datastore_id=datastore_id, kind="retry", total=len(documents))
+            session.add(job)
+            session.flush()
+            now = utcnow()
+            for document in documents:
+                document.status = DocumentStatus.QUEUED
+                document.attempts = 0
+                document.failure_code = document.failure_reason = None
+                document.job_id = job.id
+                document.queued_at, document.started_at, document.finished_at = now, None, None
+            queued = [document.id for document in documents]
+            new_job_id = job.id
+        self.enqueue(datastore_id, queued)
+        return self.get_job(new_job_id)
 
     def list_documents(
         self, datastore_id: str, *, status: str | None = None, limit: int = 100, offset: int = 0
@@ -349,7 +488,5 @@ class DocumentService:
     def job_failures(self, job_id: str) -> list[Document]:
         with self._db.session() as session:
             return list(
-                session.scalars(
-                    select(Document).where(Document.job_id == job_id, Document.status == DocumentStatus.FAILED)
-                )
+                session.scalars(select(Document).where(Document.job_id == job_id, Document.status.in_(FAILED_STATUSES)))
             )

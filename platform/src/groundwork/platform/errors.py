@@ -33,6 +33,12 @@ class QueueFullError(PlatformError):
     code = "queue_full"
 
 
+class QueueUnavailableError(PlatformError):
+    """The task broker (Redis) cannot be reached."""
+
+    code = "queue_unavailable"
+
+
 class StorageError(PlatformError):
     """The blob store or a `gs://` source failed (unreachable, denied, missing bucket)."""
 

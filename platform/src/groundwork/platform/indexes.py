@@ -4,11 +4,22 @@ The metadata store is the source of truth: chunk rows carry their vectors, and e
 `index_generation` bumped by every transaction that changes its chunks. A saved index records the generation
 it reflects. Loading compares the two; if the index is missing, unreadable, disagrees with its manifest or lags
 the metadata store (a crash between a metadata commit and the next checkpoint), it is rebuilt from the chunk
-rows without re-embedding. Only the process holding the data directory lock writes indexes.
+rows without re-embedding.
+
+Two modes. `exclusive` (embedded default): this process holds the data directory lock, keeps each index in
+memory and checkpoints it every `checkpoint_interval`. `shared` (scale-out): API and worker processes share
+the index directory. A writer takes the datastore's cross-process write lock (`flock` on
+`<root>/<datastore>.lock`, released by the kernel if the process dies), brings its copy up to the metadata
+store's generation (reloading what another process saved, or rebuilding after a writer crashed), applies the
+change, saves the files and the manifest before releasing the lock, and closes its tantivy writer. Readers
+never take the lock to search: every `index_refresh` seconds they read the manifest and, when its generation
+moved, load the new files; a load that disagrees with its manifest (a writer is between its tantivy commit and
+its manifest) is dropped and the previous generation kept, so a search never sees a half-written index.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import threading
@@ -16,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from sqlalchemy import select
@@ -49,8 +61,14 @@ class IndexManager:
         embedding_model: str,
         faiss_config: FaissConfig,
         checkpoint_interval: float,
+        mode: Literal["exclusive", "shared"] = "exclusive",
+        refresh_interval: float = 2.0,
     ) -> None:
         self._root = root
+        self.mode = mode
+        self._refresh_interval = refresh_interval
+        self._checked: dict[str, float] = {}
+        self._held: dict[str, int] = {}
         self._db = database
         self._dimension = dimension
         self._model = embedding_model
@@ -70,22 +88,110 @@ class IndexManager:
             return self._write_locks.setdefault(datastore_id, threading.RLock())
 
     @contextmanager
+    def _process_lock(self, datastore_id: str) -> Iterator[None]:
+        """The cross-process write lock of one datastore (shared mode); re-entrant within this process
+        (callers hold `_lock_for(datastore_id)`, so only one thread gets here at a time)."""
+        if self.mode != "shared" or self._held.get(datastore_id, 0):
+            self._held[datastore_id] = self._held.get(datastore_id, 0) + 1
+            try:
+                yield
+            finally:
+                self._held[datastore_id] -= 1
+            return
+        self._root.mkdir(parents=True, exist_ok=True)
+        with open(self._root / f"{datastore_id}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._held[datastore_id] = 1
+            try:
+                yield
+            finally:
+                self._held[datastore_id] = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
     def writing(self, datastore_id: str) -> Iterator[HybridIndex]:
-        """Exclusive write access to one datastore's index (one writer per index)."""
-        with self._lock_for(datastore_id):
+        """Exclusive write access to one datastore's index (one writer per index, across processes in
+        shared mode)."""
+        with self._lock_for(datastore_id), self._process_lock(datastore_id):
+            if self.mode == "shared":
+                index = self._fresh(datastore_id)
+                try:
+                    yield index
+                finally:
+                    if self._held.get(datastore_id, 0) == 1:
+                        # Saved by `committed`; let the next process take tantivy's writer lock.
+                        index.close()
+                return
             yield self.get(datastore_id)
 
+    def _fresh(self, datastore_id: str) -> HybridIndex:
+        """Shared mode, write lock held: this process's copy at the metadata store's generation."""
+        index = self._indexes.get(datastore_id)
+        if (
+            index is None
+            or index.generation != self._generation(datastore_id)
+            or self._saved_generation(datastore_id) != index.generation
+        ):
+            if index is not None:
+                index.close()
+            index = self._open(datastore_id)
+            if self._saved_generation(datastore_id) != index.generation:
+                index.save(index.generation)
+            self._indexes[datastore_id] = index
+            self._checked[datastore_id] = time.monotonic()
+        return index
+
+    def _saved_generation(self, datastore_id: str) -> int | None:
+        try:
+            return HybridIndex.read_manifest(self.directory(datastore_id)).generation
+        except (IndexNotFoundError, IndexCorruptedError):
+            return None
+
     def get(self, datastore_id: str) -> HybridIndex:
-        """The datastore's index, loaded or rebuilt on first use."""
+        """The datastore's index, loaded or rebuilt on first use (shared mode: refreshed when a newer
+        generation has been saved by another process)."""
         index = self._indexes.get(datastore_id)
         if index is not None:
+            if self.mode == "shared":
+                return self._refreshed(datastore_id, index)
             return index
         with self._lock_for(datastore_id):
             index = self._indexes.get(datastore_id)
             if index is None:
+                if self.mode == "shared":
+                    with self._process_lock(datastore_id):
+                        index = self._fresh(datastore_id)
+                        index.close()
+                    return index
                 index = self._open(datastore_id)
                 self._indexes[datastore_id] = index
             return index
+
+    def _refreshed(self, datastore_id: str, index: HybridIndex) -> HybridIndex:
+        now = time.monotonic()
+        if now - self._checked.get(datastore_id, 0.0) < self._refresh_interval:
+            return index
+        self._checked[datastore_id] = now
+        saved = self._saved_generation(datastore_id)
+        if saved is None or saved == index.generation:
+            return index
+        try:
+            loaded = HybridIndex.load(self.directory(datastore_id), self._model, self._faiss_config)
+        except (IndexNotFoundError, IndexCorruptedError) as exc:
+            logger.info(
+                "index of datastore %s is being written (%s); keeping generation %d",
+                datastore_id,
+                exc,
+                index.generation,
+            )
+            return index
+        with self._guard:
+            current = self._indexes.get(datastore_id)
+            if current is not None and current.generation >= loaded.generation:
+                return current
+            self._indexes[datastore_id] = loaded
+        logger.debug("datastore %s: index generation %d -> %d", datastore_id, index.generation, loaded.generation)
+        return loaded
 
     def _generation(self, datastore_id: str) -> int:
         with self._db.session() as session:
@@ -148,17 +254,23 @@ class IndexManager:
         return index
 
     def rebuild(self, datastore_id: str) -> HybridIndex:
-        with self._lock_for(datastore_id):
+        with self._lock_for(datastore_id), self._process_lock(datastore_id):
             index = self._rebuild(datastore_id)
             self._indexes[datastore_id] = index
+            if self.mode == "shared":
+                index.close()
             return index
 
     def committed(self, datastore_id: str, generation: int) -> None:
-        """Called with the write lock held after a metadata commit applied to the in-memory index."""
+        """Called with the write lock held after a metadata commit applied to the in-memory index. Shared
+        mode saves at once: the next writer may be another process, and readers load what is saved."""
         index = self._indexes[datastore_id]
         index.generation = generation
         self._dirty.add(datastore_id)
-        if time.monotonic() - self._last_checkpoint.get(datastore_id, 0.0) >= self._checkpoint_interval:
+        if (
+            self.mode == "shared"
+            or time.monotonic() - self._last_checkpoint.get(datastore_id, 0.0) >= self._checkpoint_interval
+        ):
             self._save(datastore_id)
 
     def _save(self, datastore_id: str) -> None:
@@ -177,7 +289,7 @@ class IndexManager:
                 self._save(target)
 
     def drop(self, datastore_id: str) -> None:
-        with self._lock_for(datastore_id):
+        with self._lock_for(datastore_id), self._process_lock(datastore_id):
             index = self._indexes.pop(datastore_id, None)
             if index is not None:
                 index.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
 
 from groundwork.ingestion.chunking import ChunkingOptions
 from groundwork.ingestion.parsers.types import ParseLimits
@@ -16,12 +18,14 @@ from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.datadir import DataDirLock
 from groundwork.platform.db.session import Database
 from groundwork.platform.documents import DocumentService
+from groundwork.platform.errors import InvalidRequestError
 from groundwork.platform.generation import GenerationRuntime
 from groundwork.platform.indexes import IndexManager
+from groundwork.platform.metrics import IngestionMetrics
 from groundwork.platform.search import SearchService
 from groundwork.platform.storage.factory import make_blob_store
 from groundwork.platform.tasks.inprocess import InProcessTaskQueue
-from groundwork.platform.tasks.protocols import TaskHandler
+from groundwork.platform.tasks.protocols import TaskHandler, TaskQueue
 from groundwork.retrieval.embedder import SentenceTransformerEmbedder
 from groundwork.retrieval.faiss_index import FaissConfig
 
@@ -34,13 +38,16 @@ class Services:
     database: Database
     embedder: SentenceTransformerEmbedder
     indexes: IndexManager
-    queue: InProcessTaskQueue
+    queue: TaskQueue
     documents: DocumentService
     search: SearchService
     conversations: ConversationStore
     generation: GenerationRuntime
     answers: AnswerService
     lock: DataDirLock
+    handlers: Mapping[str, TaskHandler] = field(default_factory=dict)
+    """The pipeline's task handlers (what a Celery worker runs; the in-process queue holds them too)."""
+    metrics: IngestionMetrics = field(default_factory=IngestionMetrics)
 
     def close(self) -> None:
         """Stop the local model, finish queued work, write indexes, release the data directory."""
@@ -52,9 +59,18 @@ class Services:
 
 
 def build_services(settings: Settings, *, owner: str, recover: bool = True) -> Services:
-    """Open the data directory and everything on it. Raises `DataDirLockedError` if another process has it."""
+    """Open the data directory and everything on it. Raises `DataDirLockedError` if another process has it.
+
+    With `ingestion.queue=celery` (scale-out) the data directory is shared with other API and worker
+    processes, the metadata store must be PostgreSQL, tasks go to Redis, and `recover` is left to the
+    workers' reaper (`groundwork.platform.worker`)."""
     data_dir = settings.data_dir.resolve()
-    lock = DataDirLock.acquire(data_dir, owner=owner)
+    celery_mode = settings.ingestion.queue == "celery"
+    if celery_mode and settings.database_url().startswith("sqlite"):
+        raise InvalidRequestError(
+            "ingestion.queue=celery needs a shared metadata store: set GROUNDWORK_DATABASE__URL to PostgreSQL"
+        )
+    lock = DataDirLock.acquire(data_dir, owner=owner, shared=celery_mode)
     try:
         database = Database(settings.database_url(), pool_size=settings.database.pool_size, echo=settings.database.echo)
         database.migrate()
@@ -79,12 +95,28 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 ivf_train_min=index_config.ivf_train_min,
             ),
             checkpoint_interval=index_config.checkpoint_interval_seconds,
+            mode="shared" if celery_mode else "exclusive",
+            refresh_interval=settings.celery.index_refresh_seconds,
         )
         blobs = make_blob_store(settings)
         handlers: dict[str, TaskHandler] = {}
-        queue = InProcessTaskQueue(
-            handlers, workers=settings.ingestion.workers, max_pending=settings.ingestion.max_queued_tasks
-        )
+        metrics = IngestionMetrics()
+        queue: TaskQueue
+        backoff: Callable[[int], float] | None = None
+        queue_depth: Callable[[], Mapping[str, int]] | None = None
+        if celery_mode:
+            from groundwork.platform.tasks.celery_app import create_celery_app, retry_countdown
+            from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
+
+            celery_queue = CeleryTaskQueue(create_celery_app(settings.celery), settings.celery)
+            queue, queue_depth = celery_queue, celery_queue.depth
+            backoff = partial(retry_countdown, settings.celery)
+        else:
+            queue = InProcessTaskQueue(
+                metrics.instrument(handlers),
+                workers=settings.ingestion.workers,
+                max_pending=settings.ingestion.max_queued_tasks,
+            )
         documents = DocumentService(
             database,
             blobs,
@@ -93,8 +125,10 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             settings.ingestion,
             tenant_id=settings.default_tenant,
             embedding_model=embedder.model_name,
+            retry_backoff=backoff,
         )
         documents.ensure_tenant()
+        metrics.add_collector(documents.status_counts, queue_depth)
         context = PipelineContext(
             database=database,
             blobs=blobs,
@@ -112,7 +146,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             ),
             max_attempts=settings.ingestion.max_attempts,
         )
-        handlers.update(make_handlers(context, documents.enqueue))
+        handlers.update(make_handlers(context, documents.enqueue_retry))
         search = SearchService(database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant)
         conversations = ConversationStore(database, tenant_id=settings.default_tenant)
         generation = GenerationRuntime(settings.generation)
@@ -131,14 +165,27 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 unsupported_claims=settings.answers.unsupported_claims,
                 extractive_sentences=settings.answers.extractive_sentences,
                 top_k=settings.answers.top_k,
+                vocabulary_min_chunks=settings.answers.vocabulary_min_chunks,
             ),
         )
     except BaseException:
         lock.release()
         raise
     services = Services(
-        settings, database, embedder, indexes, queue, documents, search, conversations, generation, answers, lock
+        settings,
+        database,
+        embedder,
+        indexes,
+        queue,
+        documents,
+        search,
+        conversations,
+        generation,
+        answers,
+        lock,
+        handlers=handlers,
+        metrics=metrics,
     )
-    if recover:
+    if recover and not celery_mode:
         documents.recover()
     return services

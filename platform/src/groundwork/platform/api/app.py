@@ -12,7 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from groundwork.platform.api.context import request_id
 from groundwork.platform.api.errors import install_error_handlers
-from groundwork.platform.api.routers import answers, datastores, documents, health, jobs, openai_compat, search
+from groundwork.platform.api.routers import (
+    answers,
+    datastores,
+    documents,
+    health,
+    jobs,
+    metrics,
+    openai_compat,
+    search,
+)
 from groundwork.platform.config import Settings
 from groundwork.platform.services import Services, build_services
 
@@ -55,7 +64,7 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         response.headers["X-Request-ID"] = rid
         return response
 
-    routers = (health, datastores, documents, jobs, search, answers, openai_compat)
+    routers = (health, metrics, datastores, documents, jobs, search, answers, openai_compat)
     for module in routers:
         router = module.router
         app.include_router(router)

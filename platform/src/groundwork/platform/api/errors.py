@@ -25,6 +25,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.ConflictError, 409),
     (errors.DataDirLockedError, 409),
     (errors.QueueFullError, 503),
+    (errors.QueueUnavailableError, 503),
     (errors.NotReadyError, 503),
     (errors.StorageError, 502),
 ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groundwork.platform.answers.types import AnswerResult
 from groundwork.platform.db.models import Conversation, Datastore, Document, Job
+from groundwork.platform.documents import JobProgress
 from groundwork.platform.search import FilterOp, SearchHit
 from groundwork.platform.sync import SyncReport
 from groundwork.retrieval.types import SearchMode
@@ -59,7 +60,10 @@ class DocumentOut(BaseModel):
     content_hash: str
     size_bytes: int
     version: int
-    status: str = Field(description="queued, parsing, embedding, indexed or failed")
+    status: str = Field(
+        description="queued, parsing, embedding (in flight); indexed, failed (permanent: cannot be parsed) or "
+        "dead_letter (gave up after ingestion.max_attempts unexpected errors or dead workers)"
+    )
     failure_code: str | None
     failure_reason: str | None
     attempts: int
@@ -70,6 +74,9 @@ class DocumentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     indexed_at: datetime | None
+    queued_at: datetime | None = Field(default=None, description="When the current version was (re-)queued")
+    started_at: datetime | None = Field(default=None, description="When the latest attempt began")
+    finished_at: datetime | None = Field(default=None, description="When it reached indexed, failed or dead_letter")
 
     @classmethod
     def build(cls, document: Document) -> DocumentOut:
@@ -93,6 +100,9 @@ class DocumentOut(BaseModel):
             created_at=document.created_at,
             updated_at=document.updated_at,
             indexed_at=document.indexed_at,
+            queued_at=document.queued_at,
+            started_at=document.started_at,
+            finished_at=document.finished_at,
         )
 
 
@@ -110,11 +120,18 @@ class JobOut(BaseModel):
     done: int
     failed: int
     progress: float = Field(description="done / total, 0..1")
+    docs_per_second: float | None = Field(
+        default=None, description="Documents finished per second since the job was created"
+    )
+    eta_seconds: float | None = Field(
+        default=None, description="Estimated seconds until the job ends at that rate (0 when finished)"
+    )
     created_at: datetime
     finished_at: datetime | None
 
     @classmethod
     def build(cls, job: Job) -> JobOut:
+        estimate = JobProgress.of(job)
         return cls(
             id=job.id,
             datastore_id=job.datastore_id,
@@ -123,7 +140,9 @@ class JobOut(BaseModel):
             total=job.total,
             done=job.done,
             failed=job.failed,
-            progress=job.done / job.total if job.total else 1.0,
+            progress=estimate.fraction,
+            docs_per_second=estimate.docs_per_second,
+            eta_seconds=estimate.eta_seconds,
             created_at=job.created_at,
             finished_at=job.finished_at,
         )

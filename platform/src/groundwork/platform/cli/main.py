@@ -83,6 +83,69 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Child processes (default: celery.concurrency setting)")
+    ] = None,
+    queue: Annotated[list[str] | None, typer.Option(help="Queue to consume (repeatable; default: ingest)")] = None,
+    hostname: Annotated[str | None, typer.Option(help="Worker name, e.g. worker1@%h")] = None,
+) -> None:
+    """Run a Celery ingestion worker (scale-out mode: GROUNDWORK_INGESTION__QUEUE=celery, PostgreSQL, Redis)."""
+    from groundwork.platform.worker import run_worker
+
+    settings = _settings()
+    if settings.ingestion.queue != "celery":
+        console.print(
+            "[red]error[/red]: `groundwork worker` runs the scale-out mode; set GROUNDWORK_INGESTION__QUEUE=celery "
+            "(and GROUNDWORK_DATABASE__URL to PostgreSQL, GROUNDWORK_CELERY__BROKER_URL to Redis)"
+        )
+        raise typer.Exit(code=1)
+    run_worker(settings, concurrency=concurrency, queues=queue, hostname=hostname)
+
+
+@app.command()
+def job(
+    job_id: Annotated[str, typer.Argument(help="Job id (printed by ingest, returned by the API)")],
+    follow: Annotated[bool, typer.Option(help="Show a progress bar until the job ends")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Show a job's progress, rate and estimated time to completion."""
+    from groundwork.platform.cli.progress import follow_jobs
+
+    settings = _settings()
+    try:
+        with _backend(settings, url, "job") as backend:
+            state = follow_jobs(backend, [job_id], console)[0] if follow else backend.job(job_id)
+            failures = backend.failures(job_id) if state.failed else []
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    rate = f"{state.docs_per_second:.2f} docs/s" if state.docs_per_second else "-"
+    eta = f"{state.eta_seconds:.0f}s" if state.eta_seconds is not None else "unknown"
+    out.print(
+        f"job {state.id}: {state.status}, {state.done}/{state.total} done, {state.failed} failed, {rate}, ETA {eta}"
+    )
+    for failure in failures:
+        out.print(f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}")
+
+
+@app.command()
+def retry(
+    job_id: Annotated[str, typer.Argument(help="Job whose failed and dead-lettered documents to queue again")],
+    url: UrlOption = None,
+) -> None:
+    """Queue a job's failed and dead-lettered documents again (a new job; fresh attempts)."""
+    settings = _settings()
+    try:
+        with _backend(settings, url, "retry") as backend:
+            new_job = backend.retry(job_id)
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    out.print(f"job {new_job.id}: {new_job.total} documents queued again")
+
+
+@app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="A file or a folder (walked recursively)", exists=True)],
     datastore: Annotated[str, typer.Option(help="Datastore name; created if missing")],

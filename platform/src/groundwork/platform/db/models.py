@@ -36,9 +36,14 @@ class DocumentStatus(StrEnum):
     EMBEDDING = "embedding"
     INDEXED = "indexed"
     FAILED = "failed"
+    """Permanent: the document cannot be processed (parse error, empty, too many pages); not retried."""
+    DEAD_LETTER = "dead_letter"
+    """Gave up after `ingestion.max_attempts` attempts that ended in an unexpected error or a dead worker."""
 
 
 IN_FLIGHT_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.PARSING, DocumentStatus.EMBEDDING)
+TERMINAL_STATUSES = (DocumentStatus.INDEXED, DocumentStatus.FAILED, DocumentStatus.DEAD_LETTER)
+FAILED_STATUSES = (DocumentStatus.FAILED, DocumentStatus.DEAD_LETTER)
 
 
 class JobStatus(StrEnum):
@@ -79,6 +84,7 @@ class Document(Base):
     __table_args__ = (
         UniqueConstraint("datastore_id", "source_uri", name="uq_document_source"),
         Index("ix_documents_datastore_status", "datastore_id", "status"),
+        Index("ix_documents_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -106,7 +112,14 @@ class Document(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    """Last change of any kind; the reaper re-enqueues in-flight documents untouched for too long."""
     indexed_at: Mapped[datetime | None] = mapped_column(default=None)
+    queued_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the current version was (re-)queued."""
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the latest attempt claimed it."""
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When it reached a terminal status (indexed, failed, dead_letter)."""
 
 
 class Chunk(Base):

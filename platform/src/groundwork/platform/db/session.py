@@ -9,10 +9,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK_KEY = 0x67726F756E64  # PostgreSQL advisory lock held while migrating ("ground")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,6 +64,9 @@ class Database:
             event.listen(engine, "begin", _begin_immediate)
         try:
             with engine.begin() as connection:
+                if not self.is_sqlite:
+                    # Scale-out: API and worker processes start together; one migrates, the others wait.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,14 +17,15 @@ logger = logging.getLogger(__name__)
 class InProcessTaskQueue:
     """Threads share the process's models and indexes; at most `max_pending` tasks wait."""
 
-    def __init__(self, handlers: dict[str, TaskHandler], *, workers: int, max_pending: int) -> None:
+    def __init__(self, handlers: Mapping[str, TaskHandler], *, workers: int, max_pending: int) -> None:
         self._handlers = handlers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groundwork-task")
         self._max_pending = max_pending
         self._pending = 0
         self._idle = threading.Condition()
 
-    def submit(self, name: str, payload: TaskPayload) -> None:
+    def submit(self, name: str, payload: TaskPayload, *, countdown: float | None = None) -> None:
+        """`countdown` is ignored: a retry runs as soon as a thread is free."""
         handler = self._handlers.get(name)
         if handler is None:
             raise InvalidRequestError(f"unknown task {name!r}")

@@ -13,8 +13,9 @@ TaskHandler = Callable[[TaskPayload], None]
 class TaskQueue(Protocol):
     """Runs named tasks asynchronously. Tasks must be idempotent: any task may run more than once."""
 
-    def submit(self, name: str, payload: TaskPayload) -> None:
-        """Schedule task `name`; raises `QueueFullError` when the queue is at capacity."""
+    def submit(self, name: str, payload: TaskPayload, *, countdown: float | None = None) -> None:
+        """Schedule task `name`; raises `QueueFullError` when the queue is at capacity. `countdown`: run no
+        earlier than that many seconds from now (a retry's backoff), if the queue supports delays."""
         ...
 
     def pending(self) -> int:

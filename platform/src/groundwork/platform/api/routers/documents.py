@@ -76,6 +76,17 @@ def get_document(datastore: str, document_id: str, documents: DocumentsDep) -> D
     return DocumentOut.build(documents.get_document(found.id, document_id))
 
 
+@router.post(
+    "/{document_id}/retry",
+    status_code=202,
+    summary="Queue a failed or dead-lettered document again (a new job with fresh attempts)",
+)
+def retry_document(datastore: str, document_id: str, documents: DocumentsDep) -> JobOut:
+    found = documents.get_datastore(datastore)
+    documents.get_document(found.id, document_id)
+    return JobOut.build(documents.retry(found.id, [document_id]))
+
+
 @router.delete("/{document_id}", status_code=204, summary="Delete a document from the metadata and both indexes")
 def delete_document(datastore: str, document_id: str, documents: DocumentsDep) -> Response:
     found = documents.get_datastore(datastore)
