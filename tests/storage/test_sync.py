@@ -10,7 +10,7 @@ import pytest
 from google.cloud import storage
 from sqlalchemy import select
 
-from groundwork.platform.config import StorageConfig
+from groundwork.platform.config import DatabaseConfig, IngestionConfig, StorageConfig
 from groundwork.platform.db.models import Chunk, Document, DocumentStatus
 from groundwork.platform.errors import InvalidRequestError, NotFoundError
 from groundwork.platform.search import SearchQuery
@@ -36,12 +36,16 @@ def dapr_page(*parts: str) -> bytes:
 
 
 @pytest.fixture
-def gcs_services(tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client) -> Iterator[Services]:
-    """Services whose blob store is a bucket on the emulator (and whose `gs://` sources are read there)."""
+def gcs_services(
+    tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client, database_url: str
+) -> Iterator[Services]:
+    """Services whose blob store is a bucket on the emulator (and whose `gs://` sources are read there), on
+    SQLite and on PostgreSQL."""
     storage_config = StorageConfig(
         backend="gcs", gcs_bucket=new_bucket(gcs_client), gcs_prefix="groundwork", emulator_host=gcs_emulator
     )
-    built = build_services(make_settings(tmp_path / "data", storage=storage_config), owner="pytest")
+    settings = make_settings(tmp_path / "data", storage=storage_config, database=DatabaseConfig(url=database_url))
+    built = build_services(settings, owner="pytest")
     try:
         yield built
     finally:
@@ -49,7 +53,7 @@ def gcs_services(tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client) 
 
 
 def sync_service(services: Services) -> SyncService:
-    return SyncService(services.database, services.documents, services.settings.storage)
+    return SyncService(services.database, services.documents, services.settings)
 
 
 def documents_by_uri(services: Services, datastore_id: str) -> dict[str, Document]:
@@ -172,13 +176,17 @@ def test_sync_without_delete_keeps_documents_of_removed_objects(
 
 
 def test_folder_sync_removes_documents_whose_files_are_gone(services: Services, tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
+    folder = tmp_path / "d_cs"  # '_' is a LIKE wildcard: a sibling "dxcs" must not count as below it
     (folder / "sub").mkdir(parents=True)
     (folder / "ops.md").write_bytes(dapr_page(*K8S_OPERATOR))
     (folder / "sub" / "gha.md").write_bytes(dapr_page(*GITHUB_ACTIONS))
     (folder / "notes.txt").write_text("Audit logs are kept for 400 days.\n")
+    sibling = tmp_path / "dxcs"
+    sibling.mkdir()
+    (sibling / "kratix.md").write_bytes(dapr_page(*KRATIX))
     datastore_id = services.documents.create_datastore("folder").id
     sync = sync_service(services)
+    sync.sync(datastore_id, str(sibling))
     first = sync.sync(datastore_id, str(folder), include=["*.md"])
     assert services.queue.wait_idle(timeout=120)
     assert (first.listed, first.selected, first.submitted) == (3, 2, 2)
@@ -187,10 +195,26 @@ def test_folder_sync_removes_documents_whose_files_are_gone(services: Services, 
     assert services.queue.wait_idle(timeout=120)
     assert (second.listed, second.submitted, second.deleted) == (2, 1, 1)
     documents = documents_by_uri(services, datastore_id)
-    assert list(documents) == [(folder / "ops.md").as_uri()]
+    assert sorted(documents) == [(folder / "ops.md").as_uri(), (sibling / "kratix.md").as_uri()]
     assert documents[(folder / "ops.md").as_uri()].version == 1  # same bytes: submit left it alone
     assert hit_uris(services, datastore_id, "GitHub Actions workflow", SearchMode.LEXICAL) == []
     assert_indexes_match_metadata(services, datastore_id)
+
+
+def test_objects_over_the_upload_limit_are_refused_before_download(
+    gcs_services: Services, gcs_client: storage.Client
+) -> None:
+    services = gcs_services
+    source_bucket = gcs_client.bucket(new_bucket(gcs_client))
+    source_bucket.blob("small.md").upload_from_string(b"# Small\n\nFits.\n")
+    source_bucket.blob("big.md").upload_from_string(b"# Big\n\n" + b"word " * 200)
+    datastore_id = services.documents.create_datastore("limits").id
+    settings = services.settings.model_copy(update={"ingestion": IngestionConfig(max_upload_bytes=100)})
+    report = SyncService(services.database, services.documents, settings).sync(
+        datastore_id, f"gs://{source_bucket.name}"
+    )
+    assert report.rejected == [(f"gs://{source_bucket.name}/big.md", "1007 bytes; the limit is 100")]
+    assert report.submitted == 1
 
 
 def test_gs_uris_name_a_bucket_and_a_folder() -> None:

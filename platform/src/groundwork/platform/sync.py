@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from groundwork.ingestion.sources import DEFAULT_INCLUDE, is_selected, read_with_shared_source
-from groundwork.platform.config import StorageConfig
+from groundwork.platform.config import Settings, StorageConfig
 from groundwork.platform.db.models import Document, DocumentStatus
 from groundwork.platform.db.session import Database
 from groundwork.platform.documents import DocumentService, NewDocument
@@ -43,6 +43,8 @@ class SourceEntry:
     """Path below the source's root, `/`-separated: what the globs match and the document's `path`."""
     fingerprint: str | None = None
     """Changes whenever the content does (without reading it); None: unknown, the content is read."""
+    size: int | None = None
+    """Bytes, when the listing says (an object over the upload limit is refused without downloading it)."""
 
 
 class Source(Protocol):
@@ -105,6 +107,7 @@ class GcsSource:
                 uri=f"gs://{self._bucket}/{obj.name}",
                 relative=obj.name.removeprefix(self._prefix),
                 fingerprint=obj.fingerprint,
+                size=obj.size,
             )
 
     def read(self, entry: SourceEntry) -> bytes | None:
@@ -154,10 +157,11 @@ class SyncReport:
 class SyncService:
     """Makes a datastore's documents below a source's root match the source."""
 
-    def __init__(self, database: Database, documents: DocumentService, storage: StorageConfig) -> None:
+    def __init__(self, database: Database, documents: DocumentService, settings: Settings) -> None:
         self._db = database
         self._documents = documents
-        self._storage = storage
+        self._storage = settings.storage
+        self._max_bytes = settings.ingestion.max_upload_bytes
 
     def sync(
         self,
@@ -186,6 +190,9 @@ class SyncService:
             previous = known.get(entry.uri)
             if entry.fingerprint is not None and previous is not None and previous[1] == entry.fingerprint:
                 report.unchanged += 1
+                continue
+            if entry.size is not None and entry.size > self._max_bytes:
+                report.rejected.append((entry.uri, f"{entry.size} bytes; the limit is {self._max_bytes}"))
                 continue
             data = source.read(entry)
             if data is None:  # deleted since it was listed

@@ -39,7 +39,7 @@ def sync_datastore(datastore: str, body: SyncIn, services: ServicesDep) -> SyncO
     if not body.source.startswith("gs://"):  # the server never reads its own file system for a client
         raise InvalidRequestError("the API syncs gs:// sources only; sync a local folder with `groundwork sync`")
     found = services.documents.get_datastore(datastore)
-    report = SyncService(services.database, services.documents, services.settings.storage).sync(
+    report = SyncService(services.database, services.documents, services.settings).sync(
         found.id, body.source, include=body.include, exclude=body.exclude, delete=body.delete
     )
     return SyncOut.build(report)
