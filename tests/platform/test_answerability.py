@@ -1,4 +1,11 @@
-from groundwork.platform.answers.answerability import expects_quantity, missing_terms, named_terms, states_quantity
+from groundwork.platform.answers.answerability import (
+    content_words,
+    counted_things,
+    expects_quantity,
+    missing_terms,
+    named_terms,
+    states_quantity,
+)
 
 
 def test_named_terms_are_products_acronyms_versions_and_identifiers() -> None:
@@ -15,9 +22,34 @@ def test_missing_terms_are_those_no_passage_mentions() -> None:
 
 def test_quantity_questions_need_a_number_and_cost_questions_money() -> None:
     assert expects_quantity("How many replicas run by default?")
-    assert expects_quantity("When is the next release?")
+    assert expects_quantity("Which year was it released?")
+    assert not expects_quantity("When does a timer fire if dueTime is omitted?")
     assert not expects_quantity("How do I restore a backup when the API is down?")
     assert states_quantity("It runs 3 replicas [1].")
     assert not states_quantity("It runs several replicas [1].")
     assert not states_quantity("The audit took place in 2021 [2].", "How much did the audit cost?")
     assert states_quantity("The audit cost $40,000 [2].", "How much did the audit cost?")
+
+
+def test_content_words_leave_out_question_and_instruction_words() -> None:
+    question = "Please describe in detail how the placement service rebalances actors, step by step"
+    assert content_words(question) == ["placement", "service", "rebalances", "actors"]
+
+
+def test_counted_things_are_what_a_quantity_question_counts() -> None:
+    assert counted_things("How many messages per second can a sidecar publish to RabbitMQ?") == ["messag", "second"]
+    assert counted_things("After how many failures is the app unhealthy?") == ["failur"]
+    assert counted_things("What is the mean time to recovery of the scheduler, in seconds?") == ["second"]
+    assert counted_things("How long are backups kept?") == []
+
+
+def test_a_quantity_needs_the_counted_thing_next_to_the_number() -> None:
+    question = "How many messages per second can a sidecar publish?"
+    assert states_quantity(["A sidecar publishes about 2,000 messages per second [1]."], question)
+    assert not states_quantity(["Retries are attempted 3 times [1].", "Messages are redelivered [2]."], question)
+    assert not states_quantity(["The publishInitialRetryIntervalInMs setting is the one used [1]."], question)
+    calls = "With reentrancy, how many reentrant calls to the same actor are allowed?"
+    number_in_next_sentence = ["maxStackDepth controls how many reentrant calls can be made [1].", "It is 32 [1]."]
+    assert states_quantity(number_in_next_sentence, calls)
+    assert states_quantity(["Certificates are valid for one year [2]."], "How long are certificates valid?")
+    assert not states_quantity(["Sentry is the one that issues them [2]."], "How long are certificates valid?")

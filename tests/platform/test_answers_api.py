@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from groundwork.platform.api.app import create_app
+from groundwork.platform.config import AnswersConfig
 
 from ..conftest import make_settings
 
@@ -34,13 +35,17 @@ servers again. A restore of a 10 GB database takes about 12 minutes.
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(make_settings(tmp_path / "data"))) as test_client:
-        test_client.post("/v1/datastores", json={"name": "ops"})
-        job = test_client.post("/v1/datastores/ops/documents", files={"file": ("runbook.md", RUNBOOK)}).json()["job"]
-        deadline = time.monotonic() + 60
-        while test_client.get(f"/v1/jobs/{job['id']}").json()["status"] != "succeeded":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        ingest_runbook(test_client)
         yield test_client
+
+
+def ingest_runbook(client: TestClient) -> None:
+    client.post("/v1/datastores", json={"name": "ops"})
+    job = client.post("/v1/datastores/ops/documents", files={"file": ("runbook.md", RUNBOOK)}).json()["job"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/v1/jobs/{job['id']}").json()["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def ask(client: TestClient, question: str, **extra: Any) -> dict[str, Any]:
@@ -68,6 +73,16 @@ def test_an_unrelated_question_is_refused_with_the_closest_sources(client: TestC
     assert body["answer"] == "The documents don't answer this question."
     assert body["citations"] == []
     assert body["retrieved"], "the closest sources are still listed"
+
+
+def test_a_question_using_a_word_no_document_contains_is_refused(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", answers=AnswersConfig(vocabulary_min_chunks=1))
+    with TestClient(create_app(settings)) as client:
+        ingest_runbook(client)
+        body = ask(client, "How long are backups kept in cold storage?")
+        assert body["refused"] and body["notice"] == "The documents never mention 'cold', 'storage'."
+        assert body["retrieved"], "the closest sources are still listed"
+        assert not ask(client, "How long are backups kept?")["refused"]
 
 
 def test_follow_ups_are_rewritten_and_conversations_are_stored(client: TestClient) -> None:

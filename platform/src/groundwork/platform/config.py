@@ -242,8 +242,12 @@ class AnswersConfig(BaseModel):
     unsupported_claims: Literal["remove", "flag"] = "remove"
     """What happens to a claim its cited passages don't support: removed from the answer, or kept and
     flagged in `claims`."""
-    extractive_sentences: int = 3
+    extractive_sentences: int = Field(default=4, ge=1, le=20)
     """Sentences quoted when the answer is extractive (no language model)."""
+    vocabulary_min_chunks: int = Field(default=1000, ge=0)
+    """Refuse a question that uses a word no document of the datastores contains (stemmed; question and
+    instruction words aside), when the datastores hold at least this many chunks. A small corpus's vocabulary
+    says little, so below this the check is off; 0 turns it off everywhere."""
 
 
 class ApiConfig(BaseModel):

@@ -199,6 +199,23 @@ class SearchService:
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, timings_ms=timings)
 
+    def unmentioned_words(
+        self,
+        words: Sequence[str],
+        datastore_ids: Sequence[str],
+        filters: Sequence[MetadataFilter] = (),
+        *,
+        min_chunks: int,
+    ) -> list[str]:
+        """The `words` that no chunk of the datastores (within `filters`) contains, as the lexical index analyses
+        text (stemmed: "backed" matches "backup"s stem only if they share it). Returns [] when the datastores hold
+        fewer than `min_chunks` chunks: a small corpus's vocabulary says little about what it cannot answer."""
+        ids = self._check_datastores(datastore_ids)
+        indexes = [(self._indexes.get(i), self._allowed(i, filters)) for i in ids]
+        if not words or min_chunks <= 0 or sum(index.lexical_count for index, _ in indexes) < min_chunks:
+            return []
+        return [word for word in words if not any(index.search_lexical(word, 1, allowed) for index, allowed in indexes)]
+
     def _hydrate(self, fused: Sequence[FusedHit]) -> list[SearchHit]:
         if not fused:
             return []

@@ -1,10 +1,13 @@
 """Signals that the retrieved passages cannot answer a question, beyond topical similarity.
 
 Embedding similarity says a passage is about the same subject; it cannot tell that the passage lacks the
-specific thing asked about. Two checks that can (measured on the Dapr question set, docs/evaluation.md):
+specific thing asked about. Three checks that can (measured on the Dapr question set, docs/evaluation.md):
 - the question names something (a product, an acronym, a version, an identifier) that no passage mentions;
-- the question asks for a quantity (how many, how much, what percentage, which year, ...) and no supported
-  sentence of the answer contains a number.
+- the question uses a word that no document of the datastores contains at all (`content_words`, checked
+  against the lexical index by the answer flow): documents that never use a word cannot state the fact asked;
+- the question asks for a quantity (how many, how much, how long, in seconds, which year, ...) and no supported sentence
+  gives a number next to what is counted ("how many messages per second" needs a number with "message"
+  and "second" in the same sentence or the next).
 """
 
 from __future__ import annotations
@@ -12,13 +15,47 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import Stemmer
+
 _TOKEN = re.compile(r"`[^`]+`|[A-Za-z0-9][\w./:-]*[\w]|[A-Za-z0-9]")
+_WORD = re.compile(r"[a-z0-9]+")
 _QUANTITY = re.compile(
     r"\bhow (many|much|long|often|big|large|fast)\b|\bwhat (percentage|percent|share|port|year|version|number)\b"
-    r"|\bwhich (year|port|version)\b|^\W*when\b",
+    r"|\bwhich (year|port|version)\b|\bin (milli)?seconds\b|\bin (minutes|hours|days|bytes)\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand)\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand)\b"
+    r"|(?<!\bthe )(?<!\bno )(?<!\bany )(?<!\bthis )(?<!\bwhich )\bone\b(?! of\b)",  # "one year", not "the one"
+    re.I,
+)
+_HOW_MANY = re.compile(
+    r"\bhow many ((?:[a-z0-9/-]+ ){0,4}?)(?:do|does|did|can|could|is|are|was|were|will|would|"
+    r"should|must|may|might|has|have|had|of|in|at|on|for|to|per|before|after|by|with)\b",
+    re.I,
+)
+_PER_UNIT = re.compile(r"\b(?:per|a|each|every) (second|minute|hour|day)\b|\bin (seconds|minutes|hours|days)\b", re.I)
+_UNITS = {
+    "second": re.compile(r"\b(milli)?seconds?\b|\bsecs?\b|\d\s*m?s\b|/s\b"),
+    "minute": re.compile(r"\bminutes?\b|\bmins?\b|\d\s*m\b|/min\b"),
+    "hour": re.compile(r"\bhours?\b|\bhrs?\b|\d\s*h\b|/h\b"),
+    "day": re.compile(r"\bdays?\b|\d\s*d\b"),
+}
+
+_STEMMER = Stemmer.Stemmer("english")
+
+_STOP_TEXT = """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can cannot could did do does doing done down during each either else ever every few for
+    from further get gets getting give given gives go goes had has have having he her here hers him his how i if
+    in into is it its itself just let like make makes many may me might more most much must my need needs no nor
+    not now of off on once one only or other our ours out over own per please same shall she should show so some
+    such tell than that the their theirs them then there these they this those through to too under until up upon
+    us use used uses using very via want was way we were what whatever when where whether which while who whom
+    whose why will with within without would yes yet you your yours
+    describe described explain detail details detailed whole entire overall list summarise summarize steps step
+    procedure example examples exactly possible long often"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+"""Question and instruction words that say how to answer, not what about: never required to occur in documents."""
 
 
 def named_terms(question: str) -> list[str]:
@@ -46,17 +83,64 @@ def missing_terms(question: str, passages: Iterable[str]) -> list[str]:
     return [term for term in named_terms(question) if term.lower() not in text]
 
 
+def content_words(question: str) -> list[str]:
+    """The question's words that say what it is about: lower-cased, without question, instruction and
+    function words, numbers or one-letter tokens, in order, each once."""
+    words: list[str] = []
+    for word in _WORD.findall(question.lower()):
+        if len(word) < 2 or word.isdigit() or word in STOP_WORDS or word in words:
+            continue
+        words.append(word)
+    return words
+
+
 def expects_quantity(question: str) -> bool:
     return _QUANTITY.search(question) is not None
 
 
+def counted_things(question: str) -> list[str]:
+    """What a quantity question counts or measures per, as word stems: "how many reentrant calls" ->
+    [reentrant, call]; "messages per second" -> [..., second]; "in seconds" -> [second]."""
+    stems: list[str] = []
+    match = _HOW_MANY.search(question)
+    if match:
+        words = [w for w in _WORD.findall(match.group(1).lower()) if w not in STOP_WORDS]
+        stems.extend(_STEMMER.stemWords(words))
+    for unit in _PER_UNIT.finditer(question):
+        name = (unit.group(1) or unit.group(2)).lower().rstrip("s")
+        if name not in stems:
+            stems.append(name)
+    return stems
+
+
 _COST = re.compile(r"\b(cost|costs|price|pricing|pay|charge|charged)\b", re.IGNORECASE)
 _CURRENCY = re.compile(r"[$€£¥]|\b(usd|eur|gbp|dollars?|euros?|cents?)\b", re.IGNORECASE)
+_MARKERS = re.compile(r"\[\d+(?:[,\s\-–]+\d+)*\]")
 
 
-def states_quantity(text: str, question: str = "") -> bool:
-    """Whether `text` (citation markers aside) gives a number; for a question about cost, an amount of money."""
-    plain = re.sub(r"\[\d+(?:[,\s\-–]+\d+)*\]", "", text)
-    if _COST.search(question):
-        return _CURRENCY.search(plain) is not None
-    return _NUMBER.search(plain) is not None
+def gives_number(sentence: str, question: str = "") -> bool:
+    """Whether `sentence` (citation markers aside) contains a number; for a question about cost, money."""
+    number = _CURRENCY if _COST.search(question) else _NUMBER
+    return number.search(_MARKERS.sub("", sentence)) is not None
+
+
+def _mentions(sentence: str, stem: str) -> bool:
+    if stem in _UNITS:
+        return _UNITS[stem].search(sentence) is not None
+    return stem in _STEMMER.stemWords(_WORD.findall(sentence))
+
+
+def states_quantity(sentences: Iterable[str] | str, question: str = "") -> bool:
+    """Whether the supported `sentences` (citation markers aside) give the quantity asked: a number — for a
+    question about cost, an amount of money — with everything the question counts (`counted_things`) in the
+    same or a neighbouring sentence."""
+    texts = [sentences] if isinstance(sentences, str) else list(sentences)
+    plain = [_MARKERS.sub("", text).lower() for text in texts]
+    counted = counted_things(question)
+    for index, sentence in enumerate(plain):
+        if not gives_number(sentence, question):
+            continue
+        window = " ".join(plain[max(0, index - 1) : index + 2])
+        if all(_mentions(window, stem) for stem in counted):
+            return True
+    return False

@@ -16,7 +16,7 @@ from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from groundwork.platform.answers.answerability import expects_quantity, missing_terms, states_quantity
+from groundwork.platform.answers.answerability import content_words, expects_quantity, missing_terms, states_quantity
 from groundwork.platform.answers.citations import parse_claims
 from groundwork.platform.answers.context import ContextBudget, Passage, TokenCounter, fit_context
 from groundwork.platform.answers.extractive import extract_answer
@@ -56,6 +56,7 @@ class AnswerSettings:
     unsupported_claims: Literal["remove", "flag"]
     extractive_sentences: int
     top_k: int
+    vocabulary_min_chunks: int = 0
 
 
 class AnswerService:
@@ -141,6 +142,17 @@ class AnswerService:
         if relevant and missing:
             relevant = []
             notice = f"No retrieved passage mentions {', '.join(missing)}."
+        if relevant and self._settings.vocabulary_min_chunks:
+            unmentioned = await asyncio.to_thread(
+                self._search.unmentioned_words,
+                content_words(query),
+                request.datastore_ids,
+                request.filters,
+                min_chunks=self._settings.vocabulary_min_chunks,
+            )
+            if unmentioned:
+                relevant = []
+                notice = f"The documents never mention {', '.join(repr(w) for w in unmentioned)}."
         answer_text = ""
         mode: Literal["generated", "extractive", "refusal"] = "refusal"
         passages: list[Passage] = []
@@ -201,13 +213,9 @@ class AnswerService:
                 verdicts = await asyncio.to_thread(self._verify, answer_text, sources)
         timings["verification_ms"] = (time.perf_counter() - mark) * 1000
         kept = [v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"]
-        supported_text = " ".join(v.claim.text for v in verdicts if v.supported)
+        supported = [v.claim.text for v in verdicts if v.supported]
         answers_question = True
-        if (
-            supported_text
-            and expects_quantity(request.question)
-            and not states_quantity(supported_text, request.question)
-        ):
+        if supported and expects_quantity(request.question) and not states_quantity(supported, request.question):
             notice = "The question asks for a quantity and no supported statement gives one."
             answers_question = False
         if not answers_question or not any(v.supported for v in verdicts):
