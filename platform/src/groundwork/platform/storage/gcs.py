@@ -2,6 +2,8 @@
 
 The only module that imports google-cloud-storage; vendor exceptions become `StorageError`/`NotFoundError`
 here. Tests run it against `gcp-storage-emulator` (`StorageConfig.emulator_host` or `STORAGE_EMULATOR_HOST`).
+One client is shared by the threads of a process (its `requests` session is safe to share, as the library
+documents); a client must not cross a fork, and Celery's worker children build their services after it.
 """
 
 from __future__ import annotations
