@@ -14,6 +14,7 @@ from groundwork.platform.eval.answer_sets import (
     DAPR_QUESTIONS,
     AnswerQuestion,
     key_fact_recall,
+    reference_word_recall,
     load_dapr_questions,
     load_questions,
     normalise,
@@ -171,3 +172,10 @@ def test_the_loader_rejects_a_malformed_set(tmp_path: Path) -> None:
         load_questions(path)
     with pytest.raises(InvalidRequestError, match="does not exist"):
         load_questions(tmp_path / "missing.jsonl")
+
+
+def test_reference_word_recall_is_the_share_of_the_reference_words_stated() -> None:
+    reference = "Mitochondria play a critical role in programmed cell death."
+    assert reference_word_recall("Mitochondria play a critical role in programmed cell death [1].", reference) == 1.0
+    assert reference_word_recall("Cell death was studied.", reference) == pytest.approx(2 / 7)
+    assert reference_word_recall("anything", "") == 1.0

@@ -421,7 +421,7 @@ def eval_answers(
     from groundwork.platform.cli.progress import follow_jobs
     from groundwork.platform.eval.answer_sets import AnswerQuestion, load_dapr_questions
     from groundwork.platform.eval.answers import ask_all
-    from groundwork.platform.eval.datasets import load_pubmedqa
+    from groundwork.platform.eval.datasets import load_pubmedqa, pubmedqa_long_answers
     from groundwork.platform.eval.retrieval import corpus_documents
 
     if (dapr is None) == (pubmedqa is None):
@@ -447,8 +447,15 @@ def eval_answers(
     else:
         dataset = load_pubmedqa(pubmedqa, "test")  # type: ignore[arg-type]
         name, items = "eval-pubmedqa", corpus_documents(dataset)
+        long_answers = pubmedqa_long_answers(pubmedqa)  # type: ignore[arg-type]
         questions = [
-            AnswerQuestion(id=q, question=text, answerable=True, gold_files=tuple(dataset.qrels[q]))
+            AnswerQuestion(
+                id=q,
+                question=text,
+                answerable=True,
+                gold_files=tuple(dataset.qrels[q]),
+                reference_answer=long_answers.get(q, ""),
+            )
             for q, text in dataset.queries.items()
         ]
 

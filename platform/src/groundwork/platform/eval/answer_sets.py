@@ -13,8 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import Stemmer
+
+from groundwork.platform.answers.answerability import content_words
 from groundwork.platform.errors import InvalidRequestError
 
+_STEMMER = Stemmer.Stemmer("english")
 DATA_DIR = Path(__file__).parent / "data"
 DAPR_QUESTIONS = DATA_DIR / "dapr_questions.jsonl"
 
@@ -31,6 +35,8 @@ class AnswerQuestion:
     key_facts: tuple[str, ...] = ()
     evidence: str = ""
     why_unanswerable: str = ""
+    reference_answer: str = ""
+    """A reference answer written by people (PubMedQA's long answers); scored by `reference_word_recall`."""
 
 
 def normalise(text: str) -> str:
@@ -95,6 +101,16 @@ def load_questions(path: Path) -> list[AnswerQuestion]:
 def load_dapr_questions(path: Path = DAPR_QUESTIONS) -> list[AnswerQuestion]:
     """The packaged Dapr documentation set (gold files are relative to the dapr-docs root)."""
     return load_questions(path)
+
+
+def reference_word_recall(answer_text: str, reference: str) -> float:
+    """Share of the reference answer's content words (stemmed, question and function words aside) that the
+    answer contains: a lenient overlap score for sets whose answers are prose, not short key facts."""
+    wanted = set(_STEMMER.stemWords(content_words(reference)))
+    if not wanted:
+        return 1.0
+    present = set(_STEMMER.stemWords(content_words(answer_text)))
+    return len(wanted & present) / len(wanted)
 
 
 def key_fact_recall(answer_text: str, question: AnswerQuestion) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from groundwork.platform.backends import Backend
-from groundwork.platform.eval.answer_sets import AnswerQuestion, key_fact_recall
+from groundwork.platform.eval.answer_sets import AnswerQuestion, key_fact_recall, reference_word_recall
 
 
 @dataclass
@@ -25,8 +25,11 @@ class QuestionOutcome:
     claims: int
     supported_claims: int
     key_fact_recall: float | None
+    """None for questions without key facts (unanswerable ones; sets with prose reference answers)."""
     ttft_ms: float | None
     total_ms: float
+    reference_recall: float | None = None
+    """`reference_word_recall` against the question's reference answer, when it has one."""
     best_relevance: float | None = None
     """Highest cosine similarity of a retrieved passage to the question (what the relevance gate sees)."""
     error: str | None = None
@@ -43,6 +46,7 @@ class AnswerReport:
         claims = sum(o.claims for o in self.outcomes)
         ttfts = sorted(o.ttft_ms for o in self.outcomes if o.ttft_ms is not None)
         recalls = [o.key_fact_recall for o in answerable if o.key_fact_recall is not None]
+        references = [o.reference_recall for o in answerable if o.reference_recall is not None]
         return {
             "questions": len(self.outcomes),
             "answerable": len(answerable),
@@ -50,6 +54,7 @@ class AnswerReport:
             "errors": sum(1 for o in self.outcomes if o.error),
             "citation_precision": (sum(1 for s, o in cited if s in o.gold_sources) / len(cited) if cited else None),
             "key_fact_recall": statistics.fmean(recalls) if recalls else None,
+            "reference_word_recall": statistics.fmean(references) if references else None,
             "refusal_accuracy_unanswerable": (
                 sum(1 for o in unanswerable if o.refused) / len(unanswerable) if unanswerable else None
             ),
@@ -107,7 +112,10 @@ def ask_all(
                 gold_sources=list(question.gold_files),
                 claims=len(claims),
                 supported_claims=sum(1 for c in claims if c["supported"]),
-                key_fact_recall=key_fact_recall(answer, question) if question.answerable else None,
+                key_fact_recall=key_fact_recall(answer, question) if question.key_facts else None,
+                reference_recall=(
+                    reference_word_recall(answer, question.reference_answer) if question.reference_answer else None
+                ),
                 ttft_ms=ttft,
                 total_ms=(time.perf_counter() - started) * 1000,
                 best_relevance=relevance,

@@ -61,3 +61,8 @@ def load_pubmedqa(directory: Path, split: str = "test") -> RetrievalDataset:
         for d in _jsonl(directory / "corpus.jsonl")
     ]
     return RetrievalDataset("pubmedqa", corpus, queries, qrels)
+
+
+def pubmedqa_long_answers(directory: Path) -> dict[str, str]:
+    """Each PubMedQA question's long answer (the abstract's conclusion), by question id."""
+    return {str(q["id"]): str(q.get("long_answer") or "") for q in _jsonl(directory / "questions.jsonl")}
