@@ -138,3 +138,31 @@ def test_worker_process_ingests_and_the_api_sees_each_new_index_generation(
         assert 'groundwork_ingestion_documents{state="indexed"} 2.0' in metrics
         assert 'groundwork_ingestion_documents{state="failed"} 1.0' in metrics
         assert 'groundwork_ingestion_queue_depth{queue="ingest"}' in metrics
+
+
+def test_job_progress_estimates_rate_and_eta() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from groundwork.platform.db.models import Job
+    from groundwork.platform.documents import JobProgress
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    job = Job(total=100, done=25, failed=0, created_at=now - timedelta(seconds=50), finished_at=None)
+    progress = JobProgress.of(job, now)
+    assert (progress.fraction, progress.docs_per_second, progress.eta_seconds) == (0.25, 0.5, 150.0)
+    assert JobProgress.of(Job(total=10, done=0, created_at=now, finished_at=None), now).eta_seconds is None
+    finished = Job(total=4, done=4, created_at=now - timedelta(seconds=2), finished_at=now)
+    assert (JobProgress.of(finished).eta_seconds, JobProgress.of(finished).docs_per_second) == (0.0, 2.0)
+
+
+def test_worker_command_refuses_the_embedded_mode(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GROUNDWORK_DATA_DIR": str(tmp_path), "GROUNDWORK_INGESTION__QUEUE": "inprocess"}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("groundwork")), "worker"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "GROUNDWORK_INGESTION__QUEUE=celery" in result.stderr

@@ -87,6 +87,7 @@ def create_worker_app(settings: Settings) -> Celery:
             index = int(getattr(current_process(), "index", 0) or 0)
             start_http_server(settings.celery.metrics_port + index, registry=state.get(settings).metrics.registry)
         threading.Thread(target=_reap_forever, args=(settings, state), name="groundwork-reaper", daemon=True).start()
+        logger.info("worker process ready (model loaded, reaper every %.0fs)", settings.celery.reaper_interval_seconds)
 
     def shutdown_process(**_: Any) -> None:
         state.stop.set()
