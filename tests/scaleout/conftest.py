@@ -68,7 +68,7 @@ def shared_redis_url() -> str:
     return SHARED_REDIS
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -78,7 +78,7 @@ class RedisServer:
     """A `redis-server` of the test's own, without persistence (a restart loses every message)."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -10,6 +10,7 @@ import random
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -20,7 +21,7 @@ from groundwork.platform.services import build_services
 from groundwork.platform.tasks import names
 from groundwork.platform.tasks.celery_app import celery_settings, create_celery_app, max_countdown, retry_countdown
 from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
-from tests.scaleout.conftest import Worker, start_workers
+from tests.scaleout.conftest import Worker, free_port, start_workers
 from tests.scaleout.conftest import celery_settings as make_settings
 
 
@@ -86,7 +87,10 @@ def test_no_message_reaching_the_broker_carries_an_eta_past_the_visibility_timeo
 def test_worker_process_ingests_and_the_api_sees_each_new_index_generation(
     tmp_path: Path, postgres_url: str, shared_redis_url: str, workers: list[Worker]
 ) -> None:
-    settings = make_settings(tmp_path / "data", postgres_url, shared_redis_url, index_refresh_seconds=0.2)
+    metrics_port = free_port()
+    settings = make_settings(
+        tmp_path / "data", postgres_url, shared_redis_url, index_refresh_seconds=0.2, metrics_port=metrics_port
+    )
     build_services(settings, owner="migrate", recover=False).close()  # schema in place before workers start
     start_workers(workers, settings, 1, tmp_path)
     app = create_app(settings, owner="pytest api")
@@ -138,6 +142,9 @@ def test_worker_process_ingests_and_the_api_sees_each_new_index_generation(
         assert 'groundwork_ingestion_documents{state="indexed"} 2.0' in metrics
         assert 'groundwork_ingestion_documents{state="failed"} 1.0' in metrics
         assert 'groundwork_ingestion_queue_depth{queue="ingest"}' in metrics
+    # The worker child (index 0) serves its own metrics: the tasks it ran.
+    worker_metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+    assert 'groundwork_ingestion_task_duration_seconds_count{task="ingestion.process_batch"}' in worker_metrics
 
 
 def test_job_progress_estimates_rate_and_eta() -> None:
