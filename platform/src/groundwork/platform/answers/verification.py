@@ -270,11 +270,15 @@ def _name_present(name: str, unit: _Features, analyzer: _Analyzer) -> bool:
     return bool(words) and all(analyzer.stem(w) in unit.stems for w in words)
 
 
+REPORTED_UNITS = 3
+"""Evidence units per claim scored for similarity although a lexical check fails, to report the closest."""
+
+
 class ClaimVerifier:
     """Decides, claim by claim, whether the cited passages support it (see the module docstring for the method).
 
     `embedder` must be warmed up by the caller. One `verify` call makes one embedding call for all claims and
-    all evidence units. Thread-safe: `verify` keeps no state between calls.
+    the evidence units that can support them. Thread-safe: `verify` keeps no state between calls.
     """
 
     def __init__(self, embedder: Embedder, config: VerifierConfig | None = None) -> None:
@@ -309,8 +313,14 @@ class ClaimVerifier:
         checked = [c for c in claims if c.citations and not _invalid(c, sources)]
         cited = {n for c in checked for n in c.citations}
         units = self._units(sources, cited, analyzer)
-        unit_texts = list(dict.fromkeys(u.text for unit_list in units.values() for u in unit_list))
-        claim_texts = list(dict.fromkeys(c.text_without_markers for c in checked))
+        # Similarity is only worth computing where the lexical checks can pass (plus the best few units by
+        # coverage, to report why a claim failed): embedding every window of every passage dominated the cost.
+        shortlists = {
+            c.text_without_markers: self._shortlist(c, [u for n in c.citations for u in units[n]], analyzer)
+            for c in checked
+        }
+        unit_texts = list(dict.fromkeys(u.text for shortlist in shortlists.values() for u in shortlist))
+        claim_texts = list(shortlists)
         vectors = self._embedder.embed_documents(claim_texts + unit_texts) if checked else None
         row = {text: i for i, text in enumerate(claim_texts + unit_texts)}
 
@@ -324,10 +334,42 @@ class ClaimVerifier:
             else:
                 if vectors is None:  # pragma: no cover - checked is non-empty whenever this branch runs
                     raise RuntimeError("embeddings missing for a checked claim")
-                candidates = [u for n in claim.citations for u in units[n]]
+                candidates = shortlists[claim.text_without_markers]
                 sims = [float(vectors[row[claim.text_without_markers]] @ vectors[row[u.text]]) for u in candidates]
                 verdicts.append(self._judge(claim, candidates, sims, analyzer))
         return verdicts
+
+    def _shortlist(self, claim: Claim, candidates: Sequence[_Unit], analyzer: _Analyzer) -> list[_Unit]:
+        """The units that pass every lexical check, and the `REPORTED_UNITS` best by coverage."""
+        text = claim.text_without_markers
+        content = analyzer.content(text)
+        if not content:
+            return []
+        features, names = analyzer.features(text), analyzer.names(text)
+        scored = [(self._lexical(content, features, names, unit, analyzer), unit) for unit in candidates]
+        passing = [unit for (coverage, gates), unit in scored if not gates and coverage >= self._config.min_coverage]
+        best = [unit for _, unit in sorted(scored, key=lambda item: -item[0][0])[:REPORTED_UNITS]]
+        return list(dict.fromkeys([*passing, *best]))
+
+    @staticmethod
+    def _lexical(
+        content: frozenset[str], features: _Features, names: Sequence[str], unit: _Unit, analyzer: _Analyzer
+    ) -> tuple[float, list[str]]:
+        """Coverage of the claim's content words by the unit, and the hard gates the unit fails."""
+        coverage = len(content & unit.features.stems) / len(content)
+        reasons: list[str] = []
+        missing_numbers = sorted(features.numbers - unit.features.numbers)
+        if missing_numbers:
+            reasons.append("numbers not in evidence: " + ", ".join(missing_numbers))
+        if _negation_differs(features, unit.features, content):
+            reasons.append("negation differs from evidence")
+        opposite = analyzer.opposite_stated(features, unit.features)
+        if opposite is not None:
+            reasons.append(f"evidence states the opposite ({opposite})")
+        missing_names = [n for n in dict.fromkeys(names) if not _name_present(n, unit.features, analyzer)]
+        if missing_names:
+            reasons.append("names not in evidence: " + ", ".join(missing_names))
+        return coverage, reasons
 
     def _judge(
         self, claim: Claim, candidates: Sequence[_Unit], sims: Sequence[float], analyzer: _Analyzer
@@ -342,19 +384,7 @@ class ClaimVerifier:
         cfg = self._config
         best: tuple[bool, float, float, _Unit, float, list[str]] | None = None
         for unit, sim in zip(candidates, sims, strict=True):
-            coverage = len(content & unit.features.stems) / len(content)
-            reasons: list[str] = []
-            missing_numbers = sorted(features.numbers - unit.features.numbers)
-            if missing_numbers:
-                reasons.append("numbers not in evidence: " + ", ".join(missing_numbers))
-            if _negation_differs(features, unit.features, content):
-                reasons.append("negation differs from evidence")
-            opposite = analyzer.opposite_stated(features, unit.features)
-            if opposite is not None:
-                reasons.append(f"evidence states the opposite ({opposite})")
-            missing_names = [n for n in dict.fromkeys(names) if not _name_present(n, unit.features, analyzer)]
-            if missing_names:
-                reasons.append("names not in evidence: " + ", ".join(missing_names))
+            coverage, reasons = self._lexical(content, features, names, unit, analyzer)
             gated = not reasons
             if coverage < cfg.min_coverage:
                 reasons.append(f"coverage {coverage:.2f} < {cfg.min_coverage:.2f}")
