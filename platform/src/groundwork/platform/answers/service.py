@@ -112,24 +112,31 @@ class AnswerService:
             raise RuntimeError("answer stream ended without a result")
         return result
 
-    async def stream(self, request: AnswerRequest, *, include_result: bool = False) -> AsyncIterator[AnswerEvent]:
-        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer."""
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
+    def _open_conversation(self, request: AnswerRequest) -> tuple[str, list[str]]:
+        """The conversation's id (a new one unless the request names one) and its earlier user questions."""
         conversation_id = self._conversations.open(
             request.conversation_id, title=request.question, datastore_ids=request.datastore_ids
         )
         previous = [t.content for t in self._conversations.turns(conversation_id) if t.role == "user"]
-        previous = previous or list(request.previous_questions)
+        return conversation_id, previous or list(request.previous_questions)
+
+    async def stream(self, request: AnswerRequest, *, include_result: bool = False) -> AsyncIterator[AnswerEvent]:
+        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        # Database and model work runs in threads: the event loop keeps relaying other answers' tokens.
+        conversation_id, previous = await asyncio.to_thread(self._open_conversation, request)
         query = standalone_query(request.question, previous)
-        self._conversations.append(conversation_id, "user", request.question, standalone_query=query)
-        result = await asyncio.to_thread(
-            self._search.search,
-            SearchQuery(
-                query=query,
-                datastore_ids=request.datastore_ids,
-                top_k=request.top_k or self._settings.top_k,
-                filters=request.filters,
+        search = SearchQuery(
+            query=query,
+            datastore_ids=request.datastore_ids,
+            top_k=request.top_k or self._settings.top_k,
+            filters=request.filters,
+        )
+        result, _ = await asyncio.gather(
+            asyncio.to_thread(self._search.search, search),
+            asyncio.to_thread(
+                self._conversations.append, conversation_id, "user", request.question, standalone_query=query
             ),
         )
         hits = result.hits
@@ -241,7 +248,8 @@ class AnswerService:
             timings_ms=timings,
             notice=notice,
         )
-        self._conversations.append(
+        await asyncio.to_thread(
+            self._conversations.append,
             conversation_id,
             "assistant",
             answer_text,
