@@ -131,6 +131,8 @@ def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: Tes
     services: Services = client.app.state.services  # type: ignore[attr-defined]
     base_url = services.generation.base_url
     assert base_url is not None
+    services.generation.start(wait=True)  # as the CLI does before each question: must not start a second server
+    assert services.generation.base_url == base_url
     # The app is already started by the TestClient; serve the same app (and its services) over a socket too.
     server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -29,9 +29,20 @@ class GenerationRuntime:
         self._thread: threading.Thread | None = None
         self.failure: str | None = None
         self._ready = threading.Event()
+        self._start_lock = threading.Lock()
+        self._started = False
 
     def start(self, *, wait: bool = False) -> None:
-        """Connect to (or start) the model; with `wait`, block until it is usable or has failed."""
+        """Connect to (or start) the model; with `wait`, block until it is usable or has failed.
+        Idempotent: a second call waits for (or returns) what the first started."""
+        with self._start_lock:
+            if not self._started:
+                self._begin()
+                self._started = True
+        if wait:
+            self._ready.wait()
+
+    def _begin(self) -> None:
         config = self._config
         if config.backend == "none":
             self.failure = "no language model is configured (generation.backend=none)"
@@ -47,8 +58,6 @@ class GenerationRuntime:
             return
         self._thread = threading.Thread(target=self._start_local, name="vllm-start", daemon=True)
         self._thread.start()
-        if wait:
-            self._ready.wait()
 
     def _client(self, base_url: str) -> OpenAIChatGenerator:
         return OpenAIChatGenerator(
