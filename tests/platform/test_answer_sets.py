@@ -14,10 +14,10 @@ from groundwork.platform.eval.answer_sets import (
     DAPR_QUESTIONS,
     AnswerQuestion,
     key_fact_recall,
-    reference_word_recall,
     load_dapr_questions,
     load_questions,
     normalise,
+    reference_word_recall,
 )
 
 DAPR_DOCS = Path(__file__).resolve().parents[3] / "shared" / "data" / "engdocs" / "dapr-docs"
