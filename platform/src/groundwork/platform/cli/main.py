@@ -8,6 +8,7 @@ there is never more than one writer.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -492,7 +493,13 @@ def eval_answers(
     console.print(f"wrote {target}")
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM (kill, systemd, Kubernetes) unwinds like Ctrl-C, so a local vLLM server is stopped, not orphaned."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except KeyboardInterrupt:
