@@ -175,21 +175,26 @@ class IndexManager:
         saved = self._saved_generation(datastore_id)
         if saved is None or saved == index.generation:
             return index
+        lock = self._lock_for(datastore_id)
+        if not lock.acquire(blocking=False):
+            return index  # this process is writing the datastore: its copy is the newest
         try:
-            loaded = HybridIndex.load(self.directory(datastore_id), self._model, self._faiss_config)
-        except (IndexNotFoundError, IndexCorruptedError) as exc:
-            logger.info(
-                "index of datastore %s is being written (%s); keeping generation %d",
-                datastore_id,
-                exc,
-                index.generation,
-            )
-            return index
-        with self._guard:
+            try:
+                loaded = HybridIndex.load(self.directory(datastore_id), self._model, self._faiss_config)
+            except (IndexNotFoundError, IndexCorruptedError) as exc:
+                logger.info(
+                    "index of datastore %s is being written (%s); keeping generation %d",
+                    datastore_id,
+                    exc,
+                    index.generation,
+                )
+                return index
             current = self._indexes.get(datastore_id)
             if current is not None and current.generation >= loaded.generation:
                 return current
             self._indexes[datastore_id] = loaded
+        finally:
+            lock.release()
         logger.debug("datastore %s: index generation %d -> %d", datastore_id, index.generation, loaded.generation)
         return loaded
 
