@@ -26,6 +26,7 @@ from groundwork.platform.config import GenerationConfig
 from groundwork.platform.services import Services
 
 from ..conftest import REPO, make_settings
+from ..serving.vllm_metrics import running_requests
 from .test_answers_api import RUNBOOK
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -117,13 +118,6 @@ def test_openai_client_streams_from_the_rag_agent(client: TestClient) -> None:
     chunks = list(stream)
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert "groundwork" in (chunks[-1].model_extra or {})
-
-
-def running_requests(base_url: str) -> float:
-    text = httpx.get(f"{base_url}/metrics", timeout=5).text
-    values = [float(m) for m in re.findall(r"^vllm:num_requests_running\{[^}]*\} ([0-9.e+-]+)$", text, re.M)]
-    assert values, "vllm:num_requests_running is missing from vLLM's /metrics"
-    return sum(values)
 
 
 def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: TestClient) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import tempfile
 import time
@@ -14,7 +13,6 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 from groundwork.serving.engine import EngineConfig, LocalEngine
@@ -22,6 +20,8 @@ from groundwork.serving.models import MANIFEST_NAME, prepare_model, verify_manif
 from groundwork.serving.openai_client import OpenAIChatGenerator, OpenAIClientConfig
 from groundwork.serving.tokens import TokenCounter
 from groundwork.serving.types import ChatMessage, GenerationRequest
+
+from .vllm_metrics import running_requests
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -56,13 +56,6 @@ def engine() -> Iterator[LocalEngine]:
 
 def generator(engine: LocalEngine) -> OpenAIChatGenerator:
     return OpenAIChatGenerator(OpenAIClientConfig(base_url=engine.base_url, model=engine.model_name))
-
-
-def running_requests(engine: LocalEngine) -> float:
-    text = httpx.get(f"{engine.base_url}/metrics", timeout=5).text
-    values = [float(m) for m in re.findall(r"^vllm:num_requests_running\{[^}]*\} ([0-9.e+-]+)$", text, re.M)]
-    assert values, "vllm:num_requests_running is missing from /metrics"
-    return sum(values)
 
 
 def test_the_converted_model_is_reused(engine: LocalEngine) -> None:
@@ -122,10 +115,10 @@ def test_abandoning_a_stream_aborts_the_request_on_the_server(engine: LocalEngin
                 async for delta in deltas:
                     pieces += bool(delta.text)
                     if pieces == 5:
-                        assert await asyncio.to_thread(running_requests, engine) == 1, "it is running now"
+                        assert await asyncio.to_thread(running_requests, engine.base_url) == 1, "it is running now"
                         break
         deadline = time.monotonic() + 5
-        while await asyncio.to_thread(running_requests, engine) > 0:
+        while await asyncio.to_thread(running_requests, engine.base_url) > 0:
             assert time.monotonic() < deadline, "the abandoned request kept running for 5 s"
             await asyncio.sleep(0.2)
 
@@ -144,12 +137,12 @@ def test_cancelling_the_consumer_task_aborts_the_request(engine: LocalEngine) ->
 
             task = asyncio.create_task(consume())
             await asyncio.wait_for(started.wait(), 60)
-            assert await asyncio.to_thread(running_requests, engine) == 1
+            assert await asyncio.to_thread(running_requests, engine.base_url) == 1
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
         deadline = time.monotonic() + 5
-        while await asyncio.to_thread(running_requests, engine) > 0:
+        while await asyncio.to_thread(running_requests, engine.base_url) > 0:
             assert time.monotonic() < deadline, "the cancelled request kept running for 5 s"
             await asyncio.sleep(0.2)
 
