@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -354,23 +354,44 @@ class DocumentService:
             logger.info("re-enqueued %d documents left in flight", len(rows))
         return len(rows)
 
-    def requeue_stale(self, older_than_seconds: float) -> int:
-        """Re-enqueue in-flight documents untouched for `older_than_seconds` (their message was lost: a
-        broker restart without persistence, a worker killed before it could reject). Safe to run from
-        several processes at once: one conditional UPDATE claims each document, so only one re-enqueues it,
-        and the pipeline is idempotent anyway. Returns how many were re-enqueued."""
-        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    def requeue_stale(
+        self,
+        older_than_seconds: float,
+        *,
+        queued_older_than_seconds: float | None = None,
+        has_message: Collection[str] = (),
+    ) -> int:
+        """Re-enqueue in-flight documents whose message was probably lost (a broker restart without
+        persistence, a worker killed before it could reject): those being processed (`parsing`,
+        `embedding`) untouched for `older_than_seconds`, and those `queued` untouched for
+        `queued_older_than_seconds` (default: the same) that no message in the broker names
+        (`has_message`: they are waiting their turn). Safe to run from several processes at once: one
+        conditional UPDATE claims each document, so only one re-enqueues it, and the pipeline is idempotent
+        anyway. Returns how many were re-enqueued."""
+        now = utcnow()
+        cutoff = now - timedelta(seconds=older_than_seconds)
+        queued_cutoff = now - timedelta(
+            seconds=older_than_seconds if queued_older_than_seconds is None else queued_older_than_seconds
+        )
+        stale = (
+            Document.status.in_([DocumentStatus.PARSING, DocumentStatus.EMBEDDING]) & (Document.updated_at < cutoff)
+        ) | ((Document.status == DocumentStatus.QUEUED) & (Document.updated_at < queued_cutoff))
         with self._db.session() as session:
-            rows = session.execute(
-                update(Document)
-                .where(
-                    Document.tenant_id == self.tenant_id,
-                    Document.status.in_(IN_FLIGHT_STATUSES),
-                    Document.updated_at < cutoff,
+            candidates = [
+                document_id
+                for document_id, status in session.execute(
+                    select(Document.id, Document.status).where(Document.tenant_id == self.tenant_id, stale)
                 )
-                .values(updated_at=utcnow())
-                .returning(Document.datastore_id, Document.id)
-            ).all()
+                if status != DocumentStatus.QUEUED or document_id not in has_message
+            ]
+            rows: list[Any] = []
+            for start in range(0, len(candidates), 1000):
+                rows += session.execute(
+                    update(Document)
+                    .where(Document.id.in_(candidates[start : start + 1000]), stale)
+                    .values(updated_at=utcnow())
+                    .returning(Document.datastore_id, Document.id)
+                ).all()
         by_datastore: dict[str, list[str]] = {}
         for datastore_id, document_id in rows:
             by_datastore.setdefault(datastore_id, []).append(document_id)

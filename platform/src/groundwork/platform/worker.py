@@ -28,6 +28,7 @@ from groundwork.platform.config import Settings
 from groundwork.platform.services import Services, build_services
 from groundwork.platform.tasks import names
 from groundwork.platform.tasks.celery_app import INGEST_QUEUE, create_celery_app, retry_countdown
+from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,28 @@ def _die_with_parent() -> None:
 
 
 def _reap_forever(settings: Settings, state: _ProcessState) -> None:
-    interval = settings.celery.reaper_interval_seconds
-    while not state.stop.wait(interval):
+    """Re-enqueue documents whose message was lost. A `queued` document is stale after
+    `stale_after_seconds` if no message in the broker names it; one that is named is waiting its turn
+    and is left alone (re-enqueueing it would only add duplicate work). When the broker's messages cannot
+    be listed (too many), a `queued` document counts as stale only after the visibility timeout. Either way
+    no document waits longer than the visibility timeout + 5 minutes without a retry."""
+    config = settings.celery
+    while not state.stop.wait(config.reaper_interval_seconds):
         services = state.services
-        if services is None:
+        if services is None or not isinstance(services.queue, CeleryTaskQueue):
             continue
         try:
-            services.documents.requeue_stale(settings.celery.stale_after_seconds)
+            named = services.queue.queued_document_ids()
+            queued_after = (
+                config.stale_after_seconds
+                if named is not None
+                else max(config.stale_after_seconds, config.visibility_timeout_seconds)
+            )
+            services.documents.requeue_stale(
+                config.stale_after_seconds, queued_older_than_seconds=queued_after, has_message=named or ()
+            )
         except Exception:
-            logger.exception("reaper pass failed; trying again in %.0fs", interval)
+            logger.exception("reaper pass failed; trying again in %.0fs", config.reaper_interval_seconds)
 
 
 def create_worker_app(settings: Settings) -> Celery:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from typing import Any
@@ -47,6 +49,33 @@ class CeleryTaskQueue:
         except (OperationalError, OSError) as exc:
             raise QueueUnavailableError(f"the task broker is unreachable: {exc}") from exc
         return counts
+
+    def queued_document_ids(self, limit: int = 100_000) -> set[str] | None:
+        """Ids of the documents that some message in the broker names (waiting, or taken and not yet
+        acknowledged, delayed retries included); None when the broker holds more than `limit` messages or
+        cannot be read. The reaper re-enqueues only `queued` documents that no message names."""
+        try:
+            with self.app.connection_for_write() as connection:
+                client: Any = connection.default_channel.client
+                if sum(int(client.llen(q)) for q in QUEUES) + int(client.hlen("unacked")) > limit:
+                    return None
+                raw = [m for q in QUEUES for m in client.lrange(q, 0, -1)]
+                raw += [json.dumps(json.loads(v)[0]).encode() for v in client.hvals("unacked")]
+        except (OperationalError, OSError, ValueError, IndexError) as exc:
+            logger.warning("cannot list the broker's messages: %s", exc)
+            return None
+        ids: set[str] = set()
+        for item in raw:
+            try:
+                message = json.loads(item)
+                body = message["body"]
+                if message.get("properties", {}).get("body_encoding") == "base64":
+                    body = base64.b64decode(body)
+                payload = json.loads(body)[1].get("payload", {})
+                ids.update(str(i) for i in payload.get("document_ids", []))
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+                continue  # not one of ours
+        return ids
 
     def pending(self) -> int:
         return sum(self.depth().values())
