@@ -57,6 +57,7 @@ class AnswerSettings:
     extractive_sentences: int
     top_k: int
     vocabulary_min_chunks: int = 0
+    context_documents: int = 0
 
 
 class AnswerService:
@@ -170,9 +171,10 @@ class AnswerService:
                 overhead_tokens=OVERHEAD_TOKENS,
             )
             count = self._count() or estimate_tokens
-            question, passages = fit_context(request.question, relevant, budget, count)
-            generated: str | None = None
             generator = self._generator()
+            context = relevant if generator is None else _top_documents(relevant, self._settings.context_documents)
+            question, passages = fit_context(request.question, context, budget, count)
+            generated: str | None = None
             if generator is not None:
                 generation = GenerationRequest(
                     messages=build_messages(question, passages),
@@ -219,7 +221,7 @@ class AnswerService:
                 answer_text, mode = extracted, "extractive"
                 verdicts = await asyncio.to_thread(self._verify, answer_text, sources)
         timings["verification_ms"] = (time.perf_counter() - mark) * 1000
-        kept = [v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"]
+        kept = _once([v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"])
         supported = [v.claim.text for v in verdicts if v.supported]
         answers_question = True
         if supported and expects_quantity(request.question) and not states_quantity(supported, request.question):
@@ -261,6 +263,29 @@ class AnswerService:
         if include_result:
             data["result"] = final
         yield AnswerEvent("done", data)
+
+
+def _once(verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
+    """Each claim once: a small model repeats itself, and a repeated sentence adds nothing."""
+    seen: set[str] = set()
+    unique: list[ClaimVerdict] = []
+    for verdict in verdicts:
+        key = " ".join(verdict.claim.text_without_markers.lower().split())
+        if key not in seen:
+            seen.add(key)
+            unique.append(verdict)
+    return unique
+
+
+def _top_documents(hits: list[SearchHit], documents: int) -> list[SearchHit]:
+    """The hits from the first `documents` documents in retrieval order (all of them for 0)."""
+    if documents <= 0:
+        return hits
+    chosen: list[str] = []
+    for hit in hits:
+        if hit.document_id not in chosen and len(chosen) < documents:
+            chosen.append(hit.document_id)
+    return [hit for hit in hits if hit.document_id in chosen]
 
 
 def _with_marker(text: str, number: int) -> str:
