@@ -52,7 +52,7 @@ from typing import Any
 import httpx
 
 from _common import RESULTS_DIR, format_table, latency_stats_ms, machine_info, write_json
-from groundwork.platform.answers.context import ContextBudget, fit_context
+from groundwork.platform.answers.context import ContextBudget, fit_context, from_top_documents
 from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
 from groundwork.platform.config import Settings
 from groundwork.platform.search import SearchHit
@@ -179,7 +179,8 @@ def prepare(url: str, settings: Settings, counter: TokenCounter, questions: Sequ
             relevant = [h for h in hits if (h.dense_score or 0.0) >= answers.min_relevance]
             if not relevant:
                 continue  # the flow would refuse without generating
-            question, passages = fit_context(q["question"], relevant, budget, counter.count)
+            context = from_top_documents(relevant, answers.context_documents)
+            question, passages = fit_context(q["question"], context, budget, counter.count)
             messages = build_messages(question, passages)
             request = GenerationRequest(
                 messages=messages, max_tokens=generation.answer_tokens, temperature=generation.temperature

@@ -53,3 +53,10 @@ def test_a_quantity_needs_the_counted_thing_next_to_the_number() -> None:
     assert states_quantity(number_in_next_sentence, calls)
     assert states_quantity(["Certificates are valid for one year [2]."], "How long are certificates valid?")
     assert not states_quantity(["Sentry is the one that issues them [2]."], "How long are certificates valid?")
+
+
+def test_capitals_of_a_title_case_question_or_a_sentence_start_are_not_names() -> None:
+    title = "Patient Controlled Therapy of Breathlessness in Palliative Care: A New Therapeutic Concept?"
+    assert named_terms(title) == []
+    assert named_terms("Depression in adolescence: Does comorbidity lead to poorer outcomes?") == []
+    assert named_terms("Are the Dapr docs available in Japanese?") == ["Dapr", "Japanese"]

@@ -248,6 +248,10 @@ class AnswersConfig(BaseModel):
     """Refuse a question that uses a word no document of the datastores contains (stemmed; question and
     instruction words aside), when the datastores hold at least this many chunks. A small corpus's vocabulary
     says little, so below this the check is off; 0 turns it off everywhere."""
+    vocabulary_max_relevance: float = Field(default=0.7, ge=-1.0, le=1.0)
+    """The unknown-word check applies only when no passage is this similar to the question (cosine): a
+    passage that close is about what was asked even if the question names it differently (PubMedQA titles
+    use words their abstracts don't; no unanswerable Dapr question came above 0.66)."""
     context_documents: int = Field(default=1, ge=0)
     """Passages from at most this many documents, in retrieval order, go to the language model (0: all).
     On the Dapr set the model's citations of the top-ranked document were right 82% of the time, of the

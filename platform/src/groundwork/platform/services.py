@@ -166,6 +166,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 extractive_sentences=settings.answers.extractive_sentences,
                 top_k=settings.answers.top_k,
                 vocabulary_min_chunks=settings.answers.vocabulary_min_chunks,
+                vocabulary_max_relevance=settings.answers.vocabulary_max_relevance,
                 context_documents=settings.answers.context_documents,
             ),
         )

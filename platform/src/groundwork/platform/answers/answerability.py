@@ -59,16 +59,23 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def named_terms(question: str) -> list[str]:
-    """Terms a question names: words with a capital after their first letter or not at the sentence start,
-    digits, or `/ . _` inside, and anything in backticks. Plain lower-case words are not names."""
+    """Terms a question names: words with a capital after their first letter or not at a sentence start
+    (unless the whole question is in Title Case), digits, or `/ . _` inside, and anything in backticks.
+    Plain lower-case words are not names."""
     terms: list[str] = []
+    words = re.findall(r"[A-Za-z]{4,}", question)
+    title_case = len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+    previous_end = 0
     for index, match in enumerate(_TOKEN.finditer(question)):
         raw = match.group(0)
         token = raw.strip("`")
         token = re.sub(r"'s$", "", token)
         is_code = raw.startswith("`")
         mixed_case = any(c.isupper() for c in token[1:])
-        capitalised = token[:1].isupper() and index > 0
+        sentence_start = index == 0 or bool(re.search(r"[:?!.]\s*$", question[previous_end : match.start()]))
+        previous_end = match.end()
+        # In a Title Case question (a paper's title, a heading) capitals say nothing about names.
+        capitalised = token[:1].isupper() and not sentence_start and not title_case
         marked = any(c.isdigit() for c in token) or any(c in token for c in "/._")
         if len(token) < 2:  # "I", "a"
             continue

@@ -75,6 +75,17 @@ def fit_context(
     return question, passages
 
 
+def from_top_documents(hits: Sequence[SearchHit], documents: int) -> list[SearchHit]:
+    """The hits of the first `documents` documents in retrieval order, in their order (all hits for 0)."""
+    if documents <= 0:
+        return list(hits)
+    chosen: list[str] = []
+    for hit in hits:
+        if hit.document_id not in chosen and len(chosen) < documents:
+            chosen.append(hit.document_id)
+    return [hit for hit in hits if hit.document_id in chosen]
+
+
 def source_header(number: int, hit: SearchHit) -> str:
     where = " > ".join([hit.title, *hit.heading_path][:3])
     return f"[{number}] {where}\n"

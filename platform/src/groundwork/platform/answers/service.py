@@ -18,7 +18,13 @@ from typing import Any, Literal
 
 from groundwork.platform.answers.answerability import content_words, expects_quantity, missing_terms, states_quantity
 from groundwork.platform.answers.citations import parse_claims
-from groundwork.platform.answers.context import ContextBudget, Passage, TokenCounter, fit_context
+from groundwork.platform.answers.context import (
+    ContextBudget,
+    Passage,
+    TokenCounter,
+    fit_context,
+    from_top_documents,
+)
 from groundwork.platform.answers.extractive import extract_answer
 from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
 from groundwork.platform.answers.rewrite import standalone_query
@@ -57,6 +63,7 @@ class AnswerSettings:
     extractive_sentences: int
     top_k: int
     vocabulary_min_chunks: int = 0
+    vocabulary_max_relevance: float = 1.0
     context_documents: int = 0
 
 
@@ -150,7 +157,12 @@ class AnswerService:
         if relevant and missing:
             relevant = []
             notice = f"No retrieved passage mentions {', '.join(missing)}."
-        if relevant and self._settings.vocabulary_min_chunks:
+        best_relevance = max((h.dense_score or 0.0 for h in relevant), default=0.0)
+        if (
+            relevant
+            and self._settings.vocabulary_min_chunks
+            and best_relevance < self._settings.vocabulary_max_relevance
+        ):
             unmentioned = await asyncio.to_thread(
                 self._search.unmentioned_words,
                 content_words(query),
@@ -172,7 +184,7 @@ class AnswerService:
             )
             count = self._count() or estimate_tokens
             generator = self._generator()
-            context = relevant if generator is None else _top_documents(relevant, self._settings.context_documents)
+            context = relevant if generator is None else from_top_documents(relevant, self._settings.context_documents)
             question, passages = fit_context(request.question, context, budget, count)
             generated: str | None = None
             if generator is not None:
@@ -275,17 +287,6 @@ def _once(verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
             seen.add(key)
             unique.append(verdict)
     return unique
-
-
-def _top_documents(hits: list[SearchHit], documents: int) -> list[SearchHit]:
-    """The hits from the first `documents` documents in retrieval order (all of them for 0)."""
-    if documents <= 0:
-        return hits
-    chosen: list[str] = []
-    for hit in hits:
-        if hit.document_id not in chosen and len(chosen) < documents:
-            chosen.append(hit.document_id)
-    return [hit for hit in hits if hit.document_id in chosen]
 
 
 def _with_marker(text: str, number: int) -> str:

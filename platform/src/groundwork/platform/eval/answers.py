@@ -33,6 +33,8 @@ class QuestionOutcome:
     best_relevance: float | None = None
     """Highest cosine similarity of a retrieved passage to the question (what the relevance gate sees)."""
     error: str | None = None
+    notice: str | None = None
+    """Why the answer is a refusal or a quote, as the answer flow said it."""
 
 
 @dataclass
@@ -120,6 +122,7 @@ def ask_all(
                 total_ms=(time.perf_counter() - started) * 1000,
                 best_relevance=relevance,
                 error=error,
+                notice=done.get("notice"),
             )
         )
         if on_done:
