@@ -337,6 +337,14 @@ class DocumentService:
         counts.update({str(status): int(count) for status, count in rows})
         return counts
 
+    def _enqueue_each_datastore(self, rows: Sequence[Any]) -> None:
+        """Enqueue (datastore id, document id) rows, one submission per datastore."""
+        by_datastore: dict[str, list[str]] = {}
+        for datastore_id, document_id in rows:
+            by_datastore.setdefault(datastore_id, []).append(document_id)
+        for datastore_id, document_ids in by_datastore.items():
+            self.enqueue(datastore_id, document_ids)
+
     def recover(self) -> int:
         """Re-enqueue documents left in flight by a process that stopped; returns how many."""
         with self._db.session() as session:
@@ -345,11 +353,7 @@ class DocumentService:
                 .where(Document.tenant_id == self.tenant_id, Document.status.in_(IN_FLIGHT_STATUSES))
                 .order_by(Document.datastore_id, Document.created_at)
             ).all()
-        by_datastore: dict[str, list[str]] = {}
-        for datastore_id, document_id in rows:
-            by_datastore.setdefault(datastore_id, []).append(document_id)
-        for datastore_id, document_ids in by_datastore.items():
-            self.enqueue(datastore_id, document_ids)
+        self._enqueue_each_datastore(rows)
         if rows:
             logger.info("re-enqueued %d documents left in flight", len(rows))
         return len(rows)
@@ -392,11 +396,7 @@ class DocumentService:
                     .values(updated_at=utcnow())
                     .returning(Document.datastore_id, Document.id)
                 ).all()
-        by_datastore: dict[str, list[str]] = {}
-        for datastore_id, document_id in rows:
-            by_datastore.setdefault(datastore_id, []).append(document_id)
-        for datastore_id, document_ids in by_datastore.items():
-            self.enqueue(datastore_id, document_ids)
+        self._enqueue_each_datastore(rows)
         if rows:
             logger.warning("re-enqueued %d documents in flight for more than %.0fs", len(rows), older_than_seconds)
         return len(rows)
