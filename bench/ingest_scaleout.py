@@ -14,7 +14,6 @@ Workers are started and have loaded the model before the clock starts. Scaling e
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -42,6 +41,7 @@ from groundwork.platform.config import (
     GenerationConfig,
     IngestionConfig,
     Settings,
+    settings_environment,
 )
 from groundwork.platform.db.models import TERMINAL_STATUSES
 from groundwork.platform.documents import NewDocument
@@ -87,18 +87,6 @@ def accepted(services: Services, items: Sequence[NewDocument]) -> list[NewDocume
             continue
         keep.append(item)
     return keep
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for key, value in settings.model_dump(mode="json").items():
-        items = value.items() if isinstance(value, dict) else [(None, value)]
-        for sub, item in items:
-            if item is None:
-                continue
-            name = f"GROUNDWORK_{key}__{sub}" if sub else f"GROUNDWORK_{key}"
-            env[name.upper()] = item if isinstance(item, str) else json.dumps(item)
-    return env
 
 
 def free_port() -> int:
@@ -203,7 +191,7 @@ def run_celery(items: Sequence[NewDocument], directory: Path, workers: int, batc
             log_level="INFO",
         )
         services = build_services(settings, owner="bench celery")  # migrates before the workers start
-        env = {**os.environ, **settings_env(settings), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+        env = {**os.environ, **settings_environment(settings), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
         logs = [directory / f"celery-{workers}-worker{i}.log" for i in range(workers)]
         processes = []
         try:

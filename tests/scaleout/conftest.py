@@ -7,7 +7,6 @@ session); chaos tests start their own `redis-server` on another port so they can
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -22,24 +21,18 @@ from typing import Any
 import pytest
 import redis
 
-from groundwork.platform.config import CeleryConfig, DatabaseConfig, GenerationConfig, IngestionConfig, Settings
+from groundwork.platform.config import (
+    CeleryConfig,
+    DatabaseConfig,
+    GenerationConfig,
+    IngestionConfig,
+    Settings,
+    settings_environment,
+)
 from tests.conftest import REPO
 
 SHARED_REDIS = os.environ.get("GROUNDWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 PYTHON = sys.executable
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes `Settings()` in a child process equal `settings`."""
-    env: dict[str, str] = {}
-    for key, value in settings.model_dump(mode="json").items():
-        items = value.items() if isinstance(value, dict) else [(None, value)]
-        for sub, item in items:
-            if item is None:
-                continue
-            name = f"GROUNDWORK_{key}__{sub}" if sub else f"GROUNDWORK_{key}"
-            env[name.upper()] = item if isinstance(item, str) else json.dumps(item)
-    return env
 
 
 def celery_settings(
@@ -56,16 +49,21 @@ def celery_settings(
     )
 
 
-@pytest.fixture(scope="session")
-def shared_redis_url() -> str:
-    client = redis.Redis.from_url(SHARED_REDIS)
+def emptied_redis(url: str) -> str:
+    """`url` after emptying its database; fails the test if Redis is not reachable there."""
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {SHARED_REDIS}: {exc} (scripts/services.sh starts it)")
+        pytest.fail(f"Redis is not reachable at {url}: {exc} (scripts/services.sh starts it)")
     client.flushdb()
     client.close()
-    return SHARED_REDIS
+    return url
+
+
+@pytest.fixture(scope="session")
+def shared_redis_url() -> str:
+    return emptied_redis(SHARED_REDIS)
 
 
 def free_port() -> int:
@@ -183,7 +181,7 @@ def workers(tmp_path: Path) -> Iterator[list[Worker]]:
 def start_workers(
     started: list[Worker], settings: Settings, count: int, log_dir: Path, *, harness: bool = False
 ) -> list[Worker]:
-    env = settings_env(settings) | {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    env = settings_environment(settings) | {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     for index in range(count):
         worker = Worker(env, f"w{index}", log_dir / f"worker{index}.log", harness)
         worker.start()

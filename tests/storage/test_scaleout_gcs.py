@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from google.cloud import storage
 
@@ -20,7 +19,7 @@ from groundwork.platform.api.app import create_app
 from groundwork.platform.config import StorageConfig
 from groundwork.platform.services import build_services
 from tests.conftest import shared_data
-from tests.scaleout.conftest import Worker, celery_settings, start_workers
+from tests.scaleout.conftest import Worker, celery_settings, emptied_redis, start_workers
 
 from .conftest import new_bucket
 
@@ -33,14 +32,7 @@ INTEGRATIONS = ("engdocs", "dapr-docs", "daprdocs", "content", "en", "developing
 
 @pytest.fixture
 def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc} (scripts/services.sh starts it)")
-    client.flushdb()
-    client.close()
-    return REDIS_URL
+    return emptied_redis(REDIS_URL)
 
 
 def test_worker_indexes_a_synced_prefix_from_the_blob_bucket(

@@ -7,6 +7,7 @@ This is the only module that reads the environment.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -351,3 +352,16 @@ def configuration_reference() -> str:
             lines.append(f"| `{env}` | `{_default_text(default)}` | {meaning} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The `GROUNDWORK_*` variables that make `Settings()` in a child process (a worker) equal `settings`."""
+    env: dict[str, str] = {}
+    for key, value in settings.model_dump(mode="json").items():
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, item in items:
+            if item is None:
+                continue
+            name = f"GROUNDWORK_{key}__{sub}" if sub else f"GROUNDWORK_{key}"
+            env[name.upper()] = item if isinstance(item, str) else json.dumps(item)
+    return env
