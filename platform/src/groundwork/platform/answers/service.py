@@ -128,6 +128,29 @@ class AnswerService:
         previous = [t.content for t in self._conversations.turns(conversation_id) if t.role == "user"]
         return conversation_id, previous or list(request.previous_questions)
 
+    async def _answerable_passages(
+        self, query: str, hits: list[SearchHit], request: AnswerRequest
+    ) -> tuple[list[SearchHit], str | None]:
+        """The hits worth answering from, or none and why (the gates before generation, docs/answers.md)."""
+        relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
+        if not relevant:
+            return [], None
+        missing = missing_terms(query, [f"{h.title} {' '.join(h.heading_path)} {h.text}" for h in relevant])
+        if missing:
+            return [], f"No retrieved passage mentions {', '.join(missing)}."
+        best_relevance = max(h.dense_score or 0.0 for h in relevant)
+        if self._settings.vocabulary_min_chunks and best_relevance < self._settings.vocabulary_max_relevance:
+            unmentioned = await asyncio.to_thread(
+                self._search.unmentioned_words,
+                content_words(query),
+                request.datastore_ids,
+                request.filters,
+                min_chunks=self._settings.vocabulary_min_chunks,
+            )
+            if unmentioned:
+                return [], f"The documents never mention {', '.join(repr(w) for w in unmentioned)}."
+        return relevant, None
+
     async def stream(self, request: AnswerRequest, *, include_result: bool = False) -> AsyncIterator[AnswerEvent]:
         """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer."""
         timings: dict[str, float] = {}
@@ -150,29 +173,7 @@ class AnswerService:
         hits = result.hits
         timings["retrieval_ms"] = (time.perf_counter() - started) * 1000
         yield AnswerEvent("retrieval", {"standalone_query": query, "hits": [_hit_summary(h) for h in hits]})
-        notice: str | None = None
-
-        relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
-        missing = missing_terms(query, [f"{h.title} {' '.join(h.heading_path)} {h.text}" for h in relevant])
-        if relevant and missing:
-            relevant = []
-            notice = f"No retrieved passage mentions {', '.join(missing)}."
-        best_relevance = max((h.dense_score or 0.0 for h in relevant), default=0.0)
-        if (
-            relevant
-            and self._settings.vocabulary_min_chunks
-            and best_relevance < self._settings.vocabulary_max_relevance
-        ):
-            unmentioned = await asyncio.to_thread(
-                self._search.unmentioned_words,
-                content_words(query),
-                request.datastore_ids,
-                request.filters,
-                min_chunks=self._settings.vocabulary_min_chunks,
-            )
-            if unmentioned:
-                relevant = []
-                notice = f"The documents never mention {', '.join(repr(w) for w in unmentioned)}."
+        relevant, notice = await self._answerable_passages(query, hits, request)
         answer_text = ""
         mode: Literal["generated", "extractive", "refusal"] = "refusal"
         passages: list[Passage] = []
