@@ -9,7 +9,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from groundwork.platform.config import GenerationConfig
+from groundwork.platform.config import GenerationConfig, StorageConfig
+from groundwork.platform.modelstore.resolver import model_resolvers
 from groundwork.serving.engine import EngineConfig, LocalEngine
 from groundwork.serving.errors import ServingError
 from groundwork.serving.openai_client import OpenAIChatGenerator, OpenAIClientConfig
@@ -20,9 +21,12 @@ logger = logging.getLogger(__name__)
 
 
 class GenerationRuntime:
-    def __init__(self, config: GenerationConfig) -> None:
+    def __init__(self, config: GenerationConfig, *, storage: StorageConfig | None = None) -> None:
+        """`storage` configures the Cloud Storage client that pulls `gs://` models (emulator, project);
+        default: Application Default Credentials."""
         self._config = config
         self._cache_dir = config.cache_dir.expanduser()
+        self._storage = storage or StorageConfig()
         self._engine: LocalEngine | None = None
         self._generator: Generator | None = None
         self._counter: TokenCounter | None = None
@@ -80,7 +84,8 @@ class GenerationRuntime:
                 max_model_len=config.context_window,
                 startup_timeout_s=config.startup_timeout_seconds,
                 extra_args=tuple(config.vllm_args),
-            )
+            ),
+            resolvers=model_resolvers(self._storage, self._cache_dir),
         )
         self._engine = engine
         try:

