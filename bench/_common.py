@@ -14,6 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from groundwork.platform.access.principal import Principal
+
+OPERATOR = Principal.operator("default")
+"""Benchmarks work on their own data directories as the operator of the default tenant (as local CLI commands do)."""
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 _PACKAGES = ("torch", "faiss-cpu", "sentence-transformers", "numpy", "tantivy", "httpx", "fastapi", "uvicorn")
 

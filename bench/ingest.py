@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from _common import RESULTS_DIR, format_table, machine_info, peak_rss_mib, write_json
+from _common import OPERATOR, RESULTS_DIR, format_table, machine_info, peak_rss_mib, write_json
 from groundwork.ingestion.sources import read_with_shared_source
 from groundwork.platform.config import Settings
 from groundwork.platform.db.models import Chunk, Document, DocumentStatus
@@ -154,10 +154,10 @@ def run_ingest(dataset: str, limit: int | None, data_dir: Path, datastore: str, 
     services = build_services(settings, owner="bench/ingest.py")
     try:
         submitted, rejected = accepted(services, items)
-        datastore_id = services.documents.get_or_create_datastore(datastore).id
+        datastore_id = services.documents.get_or_create_datastore(OPERATOR, datastore).id
         print(f"ingesting {len(submitted)} documents into {data_dir} ...", flush=True)
         started = time.perf_counter()
-        services.documents.submit(datastore_id, submitted)
+        services.documents.submit(OPERATOR, datastore_id, submitted)
         submit_s = time.perf_counter() - started
         services.queue.wait_idle()
         e2e_s = time.perf_counter() - started

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from _common import RESULTS_DIR, format_table, machine_info, write_json
+from _common import OPERATOR, RESULTS_DIR, format_table, machine_info, write_json
 from groundwork.ingestion.sources import read_with_shared_source
 from groundwork.platform.config import (
     CeleryConfig,
@@ -145,12 +145,12 @@ def wait_terminal(services: Services, datastore_id: str, expected: int, timeout:
 
 
 def measure(services: Services, items: Sequence[NewDocument], mode: str, workers: int) -> Run:
-    datastore_id = services.documents.create_datastore(f"bench-{uuid.uuid4().hex[:6]}").id
+    datastore_id = services.documents.create_datastore(OPERATOR, f"bench-{uuid.uuid4().hex[:6]}").id
     started = time.perf_counter()
-    services.documents.submit(datastore_id, items)
+    services.documents.submit(OPERATOR, datastore_id, items)
     counts = wait_terminal(services, datastore_id, len(items))
     seconds = time.perf_counter() - started
-    chunks = services.documents.datastore_stats(datastore_id)["chunks"]
+    chunks = services.documents.datastore_stats(OPERATOR, datastore_id)["chunks"]
     return Run(
         mode=mode,
         workers=workers,

@@ -43,7 +43,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from _common import RESULTS_DIR, format_table, latency_stats_ms, machine_info, write_json
+from _common import OPERATOR, RESULTS_DIR, format_table, latency_stats_ms, machine_info, write_json
 from groundwork.platform.config import Settings
 from groundwork.platform.datadir import DataDirLock
 from groundwork.platform.db.models import Datastore, Document, DocumentStatus
@@ -312,7 +312,7 @@ def component_times(
     services = build_services(settings, owner="bench/search_http.py", recover=False)
     result: list[Component] = []
     try:
-        datastore_id = services.documents.get_datastore(datastore).id
+        datastore_id = services.documents.get_datastore(OPERATOR, datastore).id
         index = services.indexes.get(datastore_id)
         candidates = max(settings.retrieval.candidates, TOP_K)
         print(
@@ -337,7 +337,8 @@ def component_times(
                 index.search_lexical(query, candidates)
                 t3 = time.perf_counter()
                 services.search.search(
-                    SearchQuery(query=query, datastore_ids=[datastore_id], top_k=TOP_K, mode=SearchMode.HYBRID)
+                    SearchQuery(query=query, datastore_ids=[datastore_id], top_k=TOP_K, mode=SearchMode.HYBRID),
+                    OPERATOR,
                 )
                 t4 = time.perf_counter()
                 if number >= warmup:

@@ -6,18 +6,24 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from groundwork.platform.access.principal import Principal
+from groundwork.platform.api.app import create_app
 from groundwork.platform.config import DatabaseConfig, GenerationConfig, IngestionConfig, Settings
 from groundwork.platform.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GROUNDWORK_SHARED_DATA", REPO.parent / "shared" / "data"))
+OPERATOR = Principal.operator("default")
+"""What local CLI commands act as: the operator of the default tenant (reads every document of it)."""
 POSTGRES_URL = os.environ.get("GROUNDWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -95,3 +101,16 @@ def pg_services(tmp_path: Path, postgres_url: str) -> Iterator[Services]:
         yield built
     finally:
         built.close()
+
+
+def admin_key(settings: Settings) -> str:
+    """The first admin key, which the server writes when it starts with access control on."""
+    return settings.bootstrap_key_file().read_text().strip()
+
+
+@contextmanager
+def api_client(settings: Settings, *, owner: str = "groundwork serve") -> Iterator[TestClient]:
+    """The API with its lifespan run, sending the bootstrap admin key of the default tenant on every request."""
+    with TestClient(create_app(settings, owner=owner)) as client:
+        client.headers["Authorization"] = f"Bearer {admin_key(settings)}"
+        yield client

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import AnswersConfig
 
-from ..conftest import make_settings
+from ..conftest import api_client, make_settings
 
 RUNBOOK = b"""# Database operations
 
@@ -34,7 +33,7 @@ servers again. A restore of a 10 GB database takes about 12 minutes.
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path / "data"))) as test_client:
+    with api_client(make_settings(tmp_path / "data")) as test_client:
         ingest_runbook(test_client)
         yield test_client
 
@@ -77,7 +76,7 @@ def test_an_unrelated_question_is_refused_with_the_closest_sources(client: TestC
 
 def test_a_question_using_a_word_no_document_contains_is_refused(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", answers=AnswersConfig(vocabulary_min_chunks=1))
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         ingest_runbook(client)
         body = ask(client, "How long are backups kept in cold storage?")
         assert body["refused"] and body["notice"] == "The documents never mention 'cold', 'storage'."
@@ -110,7 +109,8 @@ def test_streamed_answer_sends_every_event(client: TestClient) -> None:
 def test_openai_client_talks_to_the_rag_agent(client: TestClient) -> None:
     from openai import OpenAI
 
-    openai_client = OpenAI(base_url="http://testserver/v1", api_key="unused", http_client=client)
+    key = client.headers["Authorization"].removeprefix("Bearer ")  # OpenAI clients send their api_key as a bearer
+    openai_client = OpenAI(base_url="http://testserver/v1", api_key=key, http_client=client)
     completion = openai_client.chat.completions.create(
         model="ops", messages=[{"role": "user", "content": "When is the metadata database backed up?"}]
     )

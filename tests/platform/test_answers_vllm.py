@@ -21,11 +21,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import GenerationConfig
 from groundwork.platform.services import Services
 
-from ..conftest import REPO, make_settings
+from ..conftest import REPO, api_client, make_settings
 from ..serving.vllm_metrics import running_requests
 from .test_answers_api import RUNBOOK
 
@@ -45,7 +44,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             backend="local", vllm_python=str(VLLM_PYTHON), cache_dir=MODEL_CACHE, answer_tokens=128
         ),
     )
-    with TestClient(create_app(settings)) as test_client:
+    with api_client(settings) as test_client:
         services: Services = test_client.app.state.services  # type: ignore[attr-defined]
         test_client.post("/v1/datastores", json={"name": "ops"})
         job = test_client.post("/v1/datastores/ops/documents", files={"file": ("runbook.md", RUNBOOK)}).json()["job"]
@@ -140,7 +139,7 @@ def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: Tes
     try:
         deltas = 0
         with (
-            httpx.Client(timeout=120) as http,
+            httpx.Client(timeout=120, headers={"Authorization": client.headers["Authorization"]}) as http,
             http.stream("POST", f"http://127.0.0.1:{port}/v1/answer", json=payload) as response,
         ):
             for line in response.iter_lines():

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import DatabaseConfig, IngestionConfig
 
-from ..conftest import make_settings, shared_data
+from ..conftest import OPERATOR, api_client, make_settings, shared_data
 
 GUIDE = b"""---
 title: Operator guide
@@ -39,7 +38,7 @@ def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
         database=DatabaseConfig(url=database_url),
         ingestion=IngestionConfig(workers=1, batch_size=4, max_upload_bytes=1_000_000),
     )
-    with TestClient(create_app(settings)) as test_client:
+    with api_client(settings) as test_client:
         yield test_client
 
 
@@ -222,8 +221,8 @@ def test_a_new_job_takes_over_documents_still_queued(tmp_path: Path) -> None:
     items = [NewDocument(f"upload://{i}.md", f"{i}.md", f"# Doc {i}\n\nbody {i}".encode()) for i in range(3)]
     services = build_services(settings, owner="pytest")
     try:
-        datastore_id = services.documents.create_datastore("ops").id
-        crashed = services.documents.submit(datastore_id, items).job
+        datastore_id = services.documents.create_datastore(OPERATOR, "ops").id
+        crashed = services.documents.submit(OPERATOR, datastore_id, items).job
         services.queue.wait_idle(60)
         with services.database.session() as session:  # the state a SIGKILL mid-job leaves
             session.execute(update(Document).values(status="queued", indexed_hash=None))
@@ -233,12 +232,12 @@ def test_a_new_job_takes_over_documents_still_queued(tmp_path: Path) -> None:
 
     services = build_services(settings, owner="pytest", recover=False)
     try:
-        again = services.documents.submit(datastore_id, items).job
+        again = services.documents.submit(OPERATOR, datastore_id, items).job
         assert (again.status, again.done, again.total) == ("queued", 0, 3)
-        assert services.documents.get_job(crashed.id).status == "succeeded"  # it no longer waits for them
+        assert services.documents.get_job(OPERATOR, crashed.id).status == "succeeded"  # it no longer waits for them
         assert services.documents.recover() == 3
         services.queue.wait_idle(60)
-        final = services.documents.get_job(again.id)
+        final = services.documents.get_job(OPERATOR, again.id)
         assert (final.status, final.done, final.total) == ("succeeded", 3, 3)
     finally:
         services.close()

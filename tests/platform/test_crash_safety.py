@@ -37,7 +37,7 @@ from groundwork.platform.services import build_services
 from groundwork.retrieval.errors import IndexCorruptedError, IndexNotFoundError
 from groundwork.retrieval.store import HybridIndex
 
-from ..conftest import make_settings, shared_data
+from ..conftest import OPERATOR, make_settings, shared_data
 
 pytestmark = pytest.mark.slow
 
@@ -252,7 +252,7 @@ def verify(data_dir: Path) -> tuple[int, int, Counter[str], str, list[str]]:
     services = build_services(settings_for(data_dir), owner="pytest crash check", recover=False)
     try:
         try:
-            datastore_id = services.documents.get_datastore(DATASTORE).id
+            datastore_id = services.documents.get_datastore(OPERATOR, DATASTORE).id
         except NotFoundError:
             return 0, 0, Counter(), "no datastore", []
         directory = services.indexes.directory(datastore_id)
@@ -293,7 +293,7 @@ def verify(data_dir: Path) -> tuple[int, int, Counter[str], str, list[str]]:
                 in_flight[str(document.status)] += 1
         assert set(per_document) <= {d.id for d in documents}
 
-        result = services.search.search(SearchQuery(query="path parameters", datastore_ids=[datastore_id]))
+        result = services.search.search(SearchQuery(query="path parameters", datastore_ids=[datastore_id]), OPERATOR)
         assert bool(result.hits) == bool(chunk_ids)
         assert {hit.chunk_id for hit in result.hits} <= chunk_ids
         indexed = sum(1 for d in documents if d.status == DocumentStatus.INDEXED)
@@ -306,7 +306,7 @@ def final_state(data_dir: Path) -> tuple[int, list[tuple[str, int, int]], set[in
     """(generation, [(status, version, chunk_count)], chunk ids, newest job) after a check of consistency."""
     services = build_services(settings_for(data_dir), owner="pytest crash check", recover=False)
     try:
-        datastore_id = services.documents.get_datastore(DATASTORE).id
+        datastore_id = services.documents.get_datastore(OPERATOR, DATASTORE).id
         index = services.indexes.get(datastore_id)
         with services.database.session() as session:
             generation = session.scalar(select(Datastore.index_generation).where(Datastore.id == datastore_id))

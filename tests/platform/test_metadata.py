@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from groundwork.platform.db.models import Chunk, Datastore, Document, Job, Tenant
-from groundwork.platform.db.session import Database
+from groundwork.platform.db.models import Base, Chunk, Datastore, Document, Job, Tenant
+from groundwork.platform.db.session import MIGRATIONS_DIR, Database
+
+
+def head_revision() -> str:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 @pytest.fixture
@@ -38,13 +50,28 @@ def test_migrations_create_every_table_and_record_the_revision(database: Databas
         "jobs",
         "conversations",
         "messages",
+        "users",
+        "groups",
+        "group_members",
+        "api_keys",
+        "document_acl",
+        "audit_events",
+        "feedback",
         "alembic_version",
     } <= tables
     with database.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == head_revision()
     if database.is_sqlite:
         with database.engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(database: Database) -> None:
+    """Every table, column and index the ORM declares is what the migrations created (and nothing else)."""
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = [d for d in compare_metadata(context, Base.metadata) if "alembic_version" not in str(d)]
+    assert differences == []
 
 
 def test_document_identity_is_unique_per_datastore(database: Database) -> None:

@@ -13,14 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from fastapi.testclient import TestClient
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import CeleryConfig
 from groundwork.platform.services import build_services
 from groundwork.platform.tasks import names
 from groundwork.platform.tasks.celery_app import celery_settings, create_celery_app, max_countdown, retry_countdown
 from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
+from tests.conftest import api_client
 from tests.scaleout.conftest import Worker, free_port, start_workers
 from tests.scaleout.conftest import celery_settings as make_settings
 
@@ -94,8 +93,7 @@ def test_worker_process_ingests_and_the_api_sees_each_new_index_generation(
     )
     build_services(settings, owner="migrate", recover=False).close()  # schema in place before workers start
     start_workers(workers, settings, 1, tmp_path)
-    app = create_app(settings, owner="pytest api")
-    with TestClient(app) as client:
+    with api_client(settings, owner="pytest api") as client:
         assert client.post("/v1/datastores", json={"name": "kb"}).status_code == 201
 
         def upload(name: str, text: str) -> dict[str, object]:

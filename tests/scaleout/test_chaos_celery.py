@@ -27,6 +27,7 @@ from groundwork.platform.db.models import TERMINAL_STATUSES, Chunk, Document, Do
 from groundwork.platform.documents import NewDocument
 from groundwork.platform.services import Services, build_services
 from groundwork.retrieval.store import HybridIndex
+from tests.conftest import OPERATOR
 from tests.scaleout.conftest import RedisServer, Worker, celery_settings, start_workers
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def test_chaos_kills_and_broker_restart_lose_and_duplicate_nothing(
     services = build_services(settings, owner="pytest chaos", recover=False)
     rng = random.Random(4)
     try:
-        datastore_id = services.documents.create_datastore("chaos").id
+        datastore_id = services.documents.create_datastore(OPERATOR, "chaos").id
         start_workers(workers, settings, 2, tmp_path, harness=True)
         items = [_document(i) for i in range(998)]
         items.append(NewDocument("chaos://poison-raise", "raise.md", b"# Raise\n\nPOISON-RAISE always fails."))
@@ -122,12 +123,12 @@ def test_chaos_kills_and_broker_restart_lose_and_duplicate_nothing(
 
         def submit_twin() -> None:
             barrier.wait()
-            twin_jobs.append(services.documents.submit(datastore_id, [twin]).job.id)
+            twin_jobs.append(services.documents.submit(OPERATOR, datastore_id, [twin]).job.id)
 
         threads = [threading.Thread(target=submit_twin) for _ in range(2)]
         for thread in threads:
             thread.start()
-        job = services.documents.submit(datastore_id, items).job
+        job = services.documents.submit(OPERATOR, datastore_id, items).job
         for thread in threads:
             thread.join()
         assert len(twin_jobs) == 2
@@ -139,11 +140,11 @@ def test_chaos_kills_and_broker_restart_lose_and_duplicate_nothing(
         last = 0
         for round_ in range(12):
             deadline = time.monotonic() + 120
-            while services.documents.get_job(job.id).done < last + 10 and time.monotonic() < deadline:
+            while services.documents.get_job(OPERATOR, job.id).done < last + 10 and time.monotonic() < deadline:
                 time.sleep(0.2)
             time.sleep(rng.uniform(0.0, 1.5))
             worker = rng.choice(workers)
-            done = last = services.documents.get_job(job.id).done
+            done = last = services.documents.get_job(OPERATOR, job.id).done
             if round_ % 2 == 0 and worker.children():
                 os.kill(rng.choice(worker.children()), signal.SIGKILL)
                 kills.append(f"child of {worker.name} at {done} done")
@@ -208,8 +209,8 @@ def test_documents_whose_messages_were_lost_are_reenqueued_by_the_reaper(
     settings.celery.stale_after_seconds = 2
     services = build_services(settings, owner="pytest reaper", recover=False)
     try:
-        datastore_id = services.documents.create_datastore("lost").id
-        job = services.documents.submit(datastore_id, [_document(i) for i in range(20)]).job
+        datastore_id = services.documents.create_datastore(OPERATOR, "lost").id
+        job = services.documents.submit(OPERATOR, datastore_id, [_document(i) for i in range(20)]).job
         client = redis.Redis.from_url(own_redis.url)
         assert client.llen("ingest") > 0
         client.flushdb()  # the broker lost every message
@@ -218,7 +219,7 @@ def test_documents_whose_messages_were_lost_are_reenqueued_by_the_reaper(
         start_workers(workers, settings, 1, tmp_path)
         counts = _wait_terminal(services, datastore_id, timeout=120)
         assert counts == {DocumentStatus.INDEXED: 20}
-        assert services.documents.get_job(job.id).finished_at is not None
+        assert services.documents.get_job(OPERATOR, job.id).finished_at is not None
         # Bound: stale_after (2 s) + reaper interval + worker start-up, far below visibility + 5 minutes.
         assert time.monotonic() - started < settings.celery.visibility_timeout_seconds + 300
         _check_consistent(services, datastore_id)

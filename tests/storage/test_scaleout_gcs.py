@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from google.cloud import storage
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import StorageConfig
 from groundwork.platform.services import build_services
-from tests.conftest import shared_data
+from tests.conftest import api_client, shared_data
 from tests.scaleout.conftest import Worker, celery_settings, emptied_redis, start_workers
 
 from .conftest import new_bucket
@@ -50,7 +48,7 @@ def test_worker_indexes_a_synced_prefix_from_the_blob_bucket(
     started: list[Worker] = []
     try:
         start_workers(started, settings, 1, tmp_path)
-        with TestClient(create_app(settings, owner="pytest api")) as client:
+        with api_client(settings, owner="pytest api") as client:
             assert client.post("/v1/datastores", json={"name": "dapr"}).status_code == 201
 
             def sync() -> dict[str, Any]:

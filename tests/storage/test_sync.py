@@ -17,7 +17,7 @@ from groundwork.platform.search import SearchQuery
 from groundwork.platform.services import Services, build_services
 from groundwork.platform.sync import FINGERPRINT_KEY, SyncService, parse_gs_uri
 from groundwork.retrieval.types import SearchMode
-from tests.conftest import make_settings, shared_data
+from tests.conftest import OPERATOR, make_settings, shared_data
 
 from .conftest import new_bucket
 
@@ -62,7 +62,9 @@ def documents_by_uri(services: Services, datastore_id: str) -> dict[str, Documen
 
 
 def hit_uris(services: Services, datastore_id: str, query: str, mode: SearchMode) -> list[str]:
-    result = services.search.search(SearchQuery(query=query, datastore_ids=[datastore_id], top_k=10, mode=mode))
+    result = services.search.search(
+        SearchQuery(query=query, datastore_ids=[datastore_id], top_k=10, mode=mode), OPERATOR
+    )
     return [hit.source_uri for hit in result.hits]
 
 
@@ -88,10 +90,10 @@ def test_gcs_prefix_sync_ingests_updates_and_deletes(gcs_services: Services, gcs
         "other/outside.md": b"# Outside\n\nNot below the prefix.\n",
     }.items():
         source_bucket.blob(name).upload_from_string(data)
-    datastore_id = services.documents.create_datastore("dapr").id
+    datastore_id = services.documents.create_datastore(OPERATOR, "dapr").id
     sync = sync_service(services)
 
-    first = sync.sync(datastore_id, root, exclude=["drafts/*"])
+    first = sync.sync(OPERATOR, datastore_id, root, exclude=["drafts/*"])
     assert services.queue.wait_idle(timeout=120)
     assert (first.listed, first.selected, first.unchanged, first.submitted, first.deleted) == (5, 4, 0, 3, 0)
     assert first.rejected and first.rejected[0][0] == f"{root}/empty.md"
@@ -128,7 +130,7 @@ def test_gcs_prefix_sync_ingests_updates_and_deletes(gcs_services: Services, gcs
     before = documents
     deleted = before[f"{root}/components/develop-middleware.md"]
 
-    second = sync.sync(datastore_id, root, exclude=["drafts/*"])
+    second = sync.sync(OPERATOR, datastore_id, root, exclude=["drafts/*"])
     assert services.queue.wait_idle(timeout=120)
     assert (second.listed, second.selected, second.unchanged, second.submitted, second.deleted) == (5, 4, 1, 2, 1)
     after = documents_by_uri(services, datastore_id)
@@ -150,12 +152,12 @@ def test_gcs_prefix_sync_ingests_updates_and_deletes(gcs_services: Services, gcs
     for mode in SearchMode:
         assert deleted.source_uri not in hit_uris(services, datastore_id, "middleware pipeline", mode)
     with pytest.raises(NotFoundError):
-        services.documents.get_document(datastore_id, deleted.id)
+        services.documents.get_document(OPERATOR, datastore_id, deleted.id)
     assert not [b.name for b in gcs_client.list_blobs(blob_bucket, prefix=f"groundwork/{deleted.blob_key}")]
     assert_indexes_match_metadata(services, datastore_id)
 
     # Nothing changed: nothing is downloaded, submitted or deleted.
-    third = sync.sync(datastore_id, root, exclude=["drafts/*"])
+    third = sync.sync(OPERATOR, datastore_id, root, exclude=["drafts/*"])
     assert (third.unchanged, third.submitted, third.deleted, third.job_ids) == (3, 0, 0, [])
 
 
@@ -165,12 +167,12 @@ def test_sync_without_delete_keeps_documents_of_removed_objects(
     services = gcs_services
     source_bucket = gcs_client.bucket(new_bucket(gcs_client))
     source_bucket.blob("a.md").upload_from_string(dapr_page(*K8S_OPERATOR))
-    datastore_id = services.documents.create_datastore("keep").id
+    datastore_id = services.documents.create_datastore(OPERATOR, "keep").id
     sync = sync_service(services)
-    sync.sync(datastore_id, f"gs://{source_bucket.name}")
+    sync.sync(OPERATOR, datastore_id, f"gs://{source_bucket.name}")
     assert services.queue.wait_idle(timeout=120)
     source_bucket.blob("a.md").delete()
-    report = sync.sync(datastore_id, f"gs://{source_bucket.name}/", delete=False)
+    report = sync.sync(OPERATOR, datastore_id, f"gs://{source_bucket.name}/", delete=False)
     assert (report.listed, report.deleted) == (0, 0)
     assert list(documents_by_uri(services, datastore_id)) == [f"gs://{source_bucket.name}/a.md"]
 
@@ -184,14 +186,14 @@ def test_folder_sync_removes_documents_whose_files_are_gone(services: Services, 
     sibling = tmp_path / "dxcs"
     sibling.mkdir()
     (sibling / "kratix.md").write_bytes(dapr_page(*KRATIX))
-    datastore_id = services.documents.create_datastore("folder").id
+    datastore_id = services.documents.create_datastore(OPERATOR, "folder").id
     sync = sync_service(services)
-    sync.sync(datastore_id, str(sibling))
-    first = sync.sync(datastore_id, str(folder), include=["*.md"])
+    sync.sync(OPERATOR, datastore_id, str(sibling))
+    first = sync.sync(OPERATOR, datastore_id, str(folder), include=["*.md"])
     assert services.queue.wait_idle(timeout=120)
     assert (first.listed, first.selected, first.submitted) == (3, 2, 2)
     (folder / "sub" / "gha.md").unlink()
-    second = sync.sync(datastore_id, folder.as_uri(), include=["*.md"])
+    second = sync.sync(OPERATOR, datastore_id, folder.as_uri(), include=["*.md"])
     assert services.queue.wait_idle(timeout=120)
     assert (second.listed, second.submitted, second.deleted) == (2, 1, 1)
     documents = documents_by_uri(services, datastore_id)
@@ -208,10 +210,10 @@ def test_objects_over_the_upload_limit_are_refused_before_download(
     source_bucket = gcs_client.bucket(new_bucket(gcs_client))
     source_bucket.blob("small.md").upload_from_string(b"# Small\n\nFits.\n")
     source_bucket.blob("big.md").upload_from_string(b"# Big\n\n" + b"word " * 200)
-    datastore_id = services.documents.create_datastore("limits").id
+    datastore_id = services.documents.create_datastore(OPERATOR, "limits").id
     settings = services.settings.model_copy(update={"ingestion": IngestionConfig(max_upload_bytes=100)})
     report = SyncService(services.database, services.documents, settings).sync(
-        datastore_id, f"gs://{source_bucket.name}"
+        OPERATOR, datastore_id, f"gs://{source_bucket.name}"
     )
     assert report.rejected == [(f"gs://{source_bucket.name}/big.md", "1007 bytes; the limit is 100")]
     assert report.submitted == 1

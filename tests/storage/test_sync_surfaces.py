@@ -14,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from google.cloud import storage
 
-from groundwork.platform.api.app import create_app
 from groundwork.platform.config import StorageConfig
-from tests.conftest import make_settings, shared_data
+from tests.conftest import api_client, make_settings, shared_data
 
 from .conftest import new_bucket
 
@@ -47,7 +46,7 @@ def test_api_syncs_a_gs_prefix_and_refuses_server_paths(
     bucket.blob("docs/github_actions.md").upload_from_string(page("github_actions.md"))
     bucket.blob("docs/kratix.md").upload_from_string(page("kratix-marketplace.md"))
     settings = make_settings(tmp_path / "data", storage=StorageConfig(emulator_host=gcs_emulator))
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         assert client.post("/v1/datastores", json={"name": "dapr"}).status_code == 201
         response = client.post("/v1/datastores/dapr/sync", json={"source": f"gs://{bucket.name}/docs"})
         assert response.status_code == 202, response.text

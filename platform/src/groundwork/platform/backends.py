@@ -1,5 +1,8 @@
 """What CLI commands and evaluation run against: this process's services (working on the data directory)
-or a running server over HTTP. Both expose the same small surface, so commands never care which."""
+or a running server over HTTP. Both expose the same small surface, so commands never care which.
+
+Locally, commands act as the operator of a tenant (`Principal.operator`): whoever can open the data directory
+can read every blob in it anyway. Remotely, they act as the API key they send, with its access."""
 
 from __future__ import annotations
 
@@ -13,10 +16,17 @@ from typing import Any, Protocol
 
 import httpx
 
+from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.types import AnswerRequest
 from groundwork.platform.db.models import Job
 from groundwork.platform.documents import JobProgress, NewDocument
-from groundwork.platform.errors import InvalidRequestError, NotFoundError, PlatformError
+from groundwork.platform.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlatformError,
+)
 from groundwork.platform.search import MetadataFilter, SearchQuery
 from groundwork.platform.services import Services
 from groundwork.platform.sync import SyncReport, SyncService
@@ -81,27 +91,28 @@ class Backend(Protocol):
 class LocalBackend:
     """Works on the data directory in this process (it holds the data directory lock)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, principal: Principal | None = None) -> None:
         self.services = services
+        self.principal = principal or Principal.operator(services.settings.default_tenant)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def ensure_datastore(self, name: str) -> str:
-        return self.services.documents.get_or_create_datastore(name).id
+        return self.services.documents.get_or_create_datastore(self.principal, name).id
 
     def submit(self, datastore_id: str, items: Sequence[NewDocument]) -> list[str]:
-        return [self.services.documents.submit(datastore_id, items).job.id]
+        return [self.services.documents.submit(self.principal, datastore_id, items).job.id]
 
     def job(self, job_id: str) -> JobState:
-        return _job_state(self.services.documents.get_job(job_id))
+        return _job_state(self.services.documents.get_job(self.principal, job_id))
 
     def retry(self, job_id: str) -> JobState:
-        job = self.services.documents.get_job(job_id)
-        return _job_state(self.services.documents.retry(job.datastore_id, job_id=job_id))
+        job = self.services.documents.get_job(self.principal, job_id)
+        return _job_state(self.services.documents.retry(self.principal, job.datastore_id, job_id=job_id))
 
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         return [
             {"source_uri": d.source_uri, "failure_code": d.failure_code, "failure_reason": d.failure_reason}
-            for d in self.services.documents.job_failures(job_id)
+            for d in self.services.documents.job_failures(self.principal, job_id)
         ]
 
     def sync(
@@ -109,7 +120,7 @@ class LocalBackend:
     ) -> SyncReport:
         services = self.services
         return SyncService(services.database, services.documents, services.settings).sync(
-            datastore_id, source, include=include, exclude=exclude, delete=delete
+            self.principal, datastore_id, source, include=include, exclude=exclude, delete=delete
         )
 
     def search(
@@ -122,18 +133,19 @@ class LocalBackend:
         filters: Sequence[MetadataFilter] = (),
     ) -> list[dict[str, Any]]:
         result = self.services.search.search(
-            SearchQuery(query=query, datastore_ids=list(datastores), top_k=top_k, mode=mode, filters=filters)
+            SearchQuery(query=query, datastore_ids=list(datastores), top_k=top_k, mode=mode, filters=filters),
+            self.principal,
         )
         return [dict(hit.__dict__) for hit in result.hits]
 
     def ask(self, question: str, datastores: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         self.services.generation.start(wait=True)
         events: queue.Queue[tuple[str, dict[str, Any]] | BaseException | None] = queue.Queue()
-        request = AnswerRequest(question=question, datastore_ids=list(datastores))
+        request = AnswerRequest(question=question, datastore_ids=list(datastores), surface="cli")
 
         async def produce() -> None:
             try:
-                async for event in self.services.answers.stream(request):
+                async for event in self.services.answers.stream(request, self.principal):
                     events.put((event.event, event.data))
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which re-raises it
                 events.put(exc)
@@ -163,8 +175,9 @@ class LocalBackend:
 class RemoteBackend:
     """Talks to a running server's REST API."""
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 60.0) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
 
     def _check(self, response: httpx.Response) -> Any:
         if response.is_success:
@@ -174,11 +187,19 @@ class RemoteBackend:
             message, code = error["message"], error["code"]
         except (ValueError, KeyError, TypeError):
             message, code = response.text, "http_error"
+        if response.status_code == 401:
+            raise AuthenticationError(f"{message} (set GROUNDWORK_API_KEY or pass --api-key)")
+        if response.status_code == 403:
+            raise PermissionDeniedError(message)
         if response.status_code == 404:
             raise NotFoundError(message)
         if 400 <= response.status_code < 500:
             raise InvalidRequestError(f"{code}: {message}")
         raise PlatformError(f"server error {response.status_code} ({code}): {message}")
+
+    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """One API call; errors become the platform's exceptions."""
+        return self._check(self._client.request(method, path, json=json, params=params))
 
     def ensure_datastore(self, name: str) -> str:
         response = self._client.get(f"/v1/datastores/{name}")

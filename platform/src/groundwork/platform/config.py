@@ -191,6 +191,14 @@ class GenerationConfig(BaseModel):
     """Longest wait for a whole generation."""
     startup_timeout_seconds: float = 300.0
     """Longest wait for the local server to become healthy."""
+    max_concurrent: int = Field(default=4, ge=1)
+    """Answers generated at once by this API process; more wait in a queue (vLLM batches what it is sent, but
+    every request in flight holds memory here and KV cache there)."""
+    max_waiting: int = Field(default=32, ge=0)
+    """Answers allowed to wait for a generation slot; beyond this a request is refused at once with HTTP 503
+    `overloaded` and a Retry-After header, so memory never grows without bound."""
+    queue_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest wait for a generation slot before a request is refused with 503 `overloaded`."""
 
 
 class CeleryConfig(BaseModel):
@@ -269,6 +277,65 @@ class ApiConfig(BaseModel):
     """Interface `groundwork serve` binds."""
     port: int = 8080
     """Port `groundwork serve` listens on."""
+    max_request_bytes: int | None = Field(default=None, ge=1024)
+    """Largest request body; larger ones get HTTP 413 `request_too_large` before the body is read (from
+    Content-Length, or as soon as a streamed body passes the limit). Unset: `ingestion.max_upload_bytes` plus
+    1 MiB for the multipart envelope and form fields."""
+
+
+class JwtConfig(BaseModel):
+    """Bearer identity tokens (OIDC ID or access tokens) verified against a JWKS. Off while neither `jwks_url`
+    nor `jwks_file` is set."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    jwks_url: str | None = None
+    """The identity provider's JSON Web Key Set, e.g. `https://accounts.example.com/.well-known/jwks.json`."""
+    jwks_file: Path | None = None
+    """A local JWKS file instead of `jwks_url` (air-gapped installations, tests)."""
+    issuer: str | None = None
+    """Required `iss` claim; unset: not checked (set it in production)."""
+    audience: str | None = None
+    """Required `aud` claim; unset: tokens that carry an audience are refused."""
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    """Accepted signature algorithms (asymmetric only: the platform never holds a signing secret)."""
+    user_claim: str = "email"
+    """Claim whose value is the user's name (what document ACLs name)."""
+    tenant_claim: str = "tenant"
+    """Claim naming the tenant; a token without it belongs to `default_tenant` if that is set, else is refused."""
+    default_tenant: str | None = None
+    """Tenant of tokens that carry no `tenant_claim` (single-tenant installations)."""
+    groups_claim: str = "groups"
+    """Claim listing the user's groups; only groups that exist in the tenant count."""
+    role_claim: str = "groundwork_role"
+    """Claim with the role (`reader`, `editor`, `admin`); absent or unknown: `reader`."""
+    leeway_seconds: float = 30.0
+    """Clock skew tolerated on `exp`, `nbf` and `iat`."""
+    jwks_cache_seconds: float = 300.0
+    """How long fetched signing keys are reused before the JWKS is read again."""
+
+
+class AccessConfig(BaseModel):
+    """Access control: who may call the API and which documents each principal may read."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Every request needs an API key or identity token (no credentials: HTTP 401). Off: every request acts as
+    the admin of `default_tenant` and reads everything — only for a single-user machine."""
+    default_document_acl: Literal["tenant", "private"] = "tenant"
+    """ACL of a document that arrives without one (no `acl` field, no sidecar file): `tenant` (everyone in the
+    tenant) or `private` (tenant admins only)."""
+    bootstrap_key_file: Path | None = None
+    """Where the first admin API key is written (mode 0600) when a tenant has none; unset:
+    `<data_dir>/admin-api-key`."""
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    """Requests per minute per API key (or token subject); beyond it HTTP 429 `rate_limited` with Retry-After.
+    0: no limit. Counted per API process."""
+    rate_limit_burst: int = Field(default=60, ge=1)
+    """Requests a key may send at once before the per-minute rate applies."""
+    jwt: JwtConfig = Field(default_factory=JwtConfig)
+    """Identity tokens."""
 
 
 class CloudConfig(BaseModel):
@@ -306,8 +373,12 @@ class Settings(BaseSettings):
     """Where the embedded default keeps its SQLite database, blobs and indexes."""
     url: str | None = None
     """A running Groundwork server for CLI commands (`--url`); unset: work on `data_dir` directly."""
+    api_key: str | None = None
+    """The API key CLI commands send to `url`; unset: the key in `access.bootstrap_key_file` if this machine can
+    read it (the server's first admin key), else none."""
     default_tenant: str = "default"
-    """Tenant used until access control assigns one per principal."""
+    """The operator tenant: created at start-up, its admins may create other tenants; local CLI commands (without
+    `--url`) act in it unless given `--tenant`."""
     log_level: str = "INFO"
     """Root log level."""
     log_json: bool = False
@@ -334,11 +405,28 @@ class Settings(BaseSettings):
     """Answer flow."""
     api: ApiConfig = Field(default_factory=ApiConfig)
     """HTTP server."""
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    """Access control."""
     cloud: CloudConfig = Field(default_factory=CloudConfig)
     """Google Cloud models and capacity."""
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"
+
+    def max_request_bytes(self) -> int:
+        return self.api.max_request_bytes or self.ingestion.max_upload_bytes + 1024 * 1024
+
+    def bootstrap_key_file(self) -> Path:
+        return self.access.bootstrap_key_file or self.data_dir / "admin-api-key"
+
+    def client_api_key(self) -> str | None:
+        """The key CLI commands send to a server: `api_key`, else the bootstrap key file's, if readable."""
+        if self.api_key:
+            return self.api_key
+        try:
+            return self.bootstrap_key_file().read_text().strip() or None
+        except OSError:
+            return None
 
 
 def _default_text(value: object) -> str:
@@ -363,10 +451,12 @@ def configuration_reference() -> str:
         "",
     ]
     sections: list[tuple[str, str, type[BaseModel]]] = [("", "General", Settings)]
-    for name, field in Settings.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            sections.append((name, (field.description or name).split(".")[0], annotation))
+    for prefix, _title, model in sections:  # grows while iterated: nested models become sections too
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                title = (field.description or name).split(".")[0]
+                sections.append((f"{prefix}__{name}" if prefix else name, title, annotation))
     for prefix, title, model in sections:
         lines += [f"## {title}", "", "| variable | default | meaning |", "|---|---|---|"]
         for name, field in model.model_fields.items():
@@ -384,11 +474,14 @@ def configuration_reference() -> str:
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The `GROUNDWORK_*` variables that make `Settings()` in a child process (a worker) equal `settings`."""
     env: dict[str, str] = {}
+
+    def add(name: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(f"{name}__{key}", item)
+        elif value is not None:
+            env[name.upper()] = value if isinstance(value, str) else json.dumps(value)
+
     for key, value in settings.model_dump(mode="json").items():
-        items = value.items() if isinstance(value, dict) else [(None, value)]
-        for sub, item in items:
-            if item is None:
-                continue
-            name = f"GROUNDWORK_{key}__{sub}" if sub else f"GROUNDWORK_{key}"
-            env[name.upper()] = item if isinstance(item, str) else json.dumps(item)
+        add(f"GROUNDWORK_{key}", value)
     return env

@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from groundwork.platform.access.acl import DocumentAcl, readable_by, write_acl
+from groundwork.platform.access.principal import Principal
 from groundwork.platform.config import IngestionConfig
 from groundwork.platform.db.models import (
     FAILED_STATUSES,
@@ -28,6 +30,7 @@ from groundwork.platform.db.models import (
     DocumentStatus,
     Job,
     JobStatus,
+    Role,
     Tenant,
     new_id,
     utcnow,
@@ -62,6 +65,17 @@ class NewDocument:
     declared_mime_type: str | None = None
     title: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    acl: DocumentAcl | None = None
+    """Who may read it; None: the ACL of `access.default_document_acl`. A resubmission with the same bytes
+    and another ACL changes the ACL only (nothing is parsed or embedded again)."""
+
+
+def manageable_by(principal: Principal) -> ColumnElement[bool]:
+    """Documents whose ACL, status and existence `principal` may change: any in the tenant for admins, those
+    it may read for editors."""
+    if principal.role == Role.ADMIN:
+        return Document.tenant_id == principal.tenant_id
+    return readable_by(principal)
 
 
 @dataclass(frozen=True)
@@ -107,8 +121,8 @@ class DocumentService:
         indexes: IndexManager,
         config: IngestionConfig,
         *,
-        tenant_id: str,
         embedding_model: str,
+        default_acl: DocumentAcl,
         retry_backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._db = database
@@ -116,18 +130,19 @@ class DocumentService:
         self._queue = queue
         self._indexes = indexes
         self._config = config
-        self.tenant_id = tenant_id
         self._embedding_model = embedding_model
+        self._default_acl = default_acl
         self._retry_backoff = retry_backoff
 
     # -- datastores -------------------------------------------------------------------------------------
 
-    def ensure_tenant(self) -> None:
+    def ensure_tenant(self, tenant_id: str) -> None:
         with self._db.session() as session:
-            if session.get(Tenant, self.tenant_id) is None:
-                session.add(Tenant(id=self.tenant_id, name=self.tenant_id))
+            if session.get(Tenant, tenant_id) is None:
+                session.add(Tenant(id=tenant_id, name=tenant_id))
 
-    def create_datastore(self, name: str, description: str = "") -> Datastore:
+    def create_datastore(self, principal: Principal, name: str, description: str = "") -> Datastore:
+        principal.require(Role.EDITOR, "creating a datastore")
         if not _NAME.match(name):
             raise InvalidRequestError(
                 "datastore name must be 1-100 characters of letters, digits, '.', '_' or '-', "
@@ -136,7 +151,7 @@ class DocumentService:
         try:
             with self._db.session() as session:
                 datastore = Datastore(
-                    tenant_id=self.tenant_id,
+                    tenant_id=principal.tenant_id,
                     name=name,
                     description=description,
                     embedding_model=self._embedding_model,
@@ -147,18 +162,20 @@ class DocumentService:
         except IntegrityError as exc:
             raise ConflictError(f"a datastore named {name!r} already exists") from exc
 
-    def list_datastores(self) -> list[Datastore]:
+    def list_datastores(self, principal: Principal) -> list[Datastore]:
         with self._db.session() as session:
             return list(
-                session.scalars(select(Datastore).where(Datastore.tenant_id == self.tenant_id).order_by(Datastore.name))
+                session.scalars(
+                    select(Datastore).where(Datastore.tenant_id == principal.tenant_id).order_by(Datastore.name)
+                )
             )
 
-    def get_datastore(self, reference: str) -> Datastore:
-        """A datastore by id or by name."""
+    def get_datastore(self, principal: Principal, reference: str) -> Datastore:
+        """A datastore of the principal's tenant, by id or by name."""
         with self._db.session() as session:
             datastore = session.scalar(
                 select(Datastore).where(
-                    Datastore.tenant_id == self.tenant_id,
+                    Datastore.tenant_id == principal.tenant_id,
                     (Datastore.id == reference) | (Datastore.name == reference),
                 )
             )
@@ -166,26 +183,38 @@ class DocumentService:
             raise NotFoundError(f"datastore {reference!r} not found")
         return datastore
 
-    def get_or_create_datastore(self, name: str) -> Datastore:
+    def get_or_create_datastore(self, principal: Principal, name: str) -> Datastore:
         try:
-            return self.get_datastore(name)
+            return self.get_datastore(principal, name)
         except NotFoundError:
-            return self.create_datastore(name)
+            return self.create_datastore(principal, name)
 
-    def datastore_stats(self, datastore_id: str) -> dict[str, int]:
+    def datastore_stats(self, principal: Principal, datastore_id: str) -> dict[str, int]:
+        """Counts of the documents (by status) and chunks of a datastore that `principal` may read."""
+        visible = readable_by(principal)
         with self._db.session() as session:
             rows = session.execute(
                 select(Document.status, func.count())
-                .where(Document.datastore_id == datastore_id)
+                .where(Document.datastore_id == datastore_id, visible)
                 .group_by(Document.status)
             ).all()
             counts = {str(status): int(count) for status, count in rows}
-            chunks = session.scalar(select(func.count()).where(Chunk.datastore_id == datastore_id)) or 0
+            chunks = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Chunk)
+                    .join(Document, Document.id == Chunk.document_id)
+                    .where(Chunk.datastore_id == datastore_id, visible)
+                )
+                or 0
+            )
         by_status = {f"documents_{status}": count for status, count in counts.items()}
         return {"documents": sum(counts.values()), "chunks": int(chunks), **by_status}
 
-    def delete_datastore(self, reference: str) -> None:
-        datastore = self.get_datastore(reference)
+    def delete_datastore(self, principal: Principal, reference: str) -> None:
+        """Delete a datastore with every document in it (admins only: it removes documents of every ACL)."""
+        principal.require(Role.ADMIN, "deleting a datastore")
+        datastore = self.get_datastore(principal, reference)
         with self._indexes.writing(datastore.id):
             with self._db.session() as session:
                 session.execute(delete(Chunk).where(Chunk.datastore_id == datastore.id))
@@ -193,7 +222,7 @@ class DocumentService:
                 session.execute(delete(Job).where(Job.datastore_id == datastore.id))
                 session.execute(delete(Datastore).where(Datastore.id == datastore.id))
             self._indexes.drop(datastore.id)
-        self._blobs.delete_prefix(f"{self.tenant_id}/{datastore.id}")
+        self._blobs.delete_prefix(f"{datastore.tenant_id}/{datastore.id}")
 
     # -- documents --------------------------------------------------------------------------------------
 
@@ -213,17 +242,29 @@ class DocumentService:
             )
         return mime_type
 
-    def submit(self, datastore_id: str, items: Sequence[NewDocument], *, kind: str = "ingest") -> Submission:
-        """Record documents and enqueue their processing. Unchanged documents are no-ops.
+    def submit(
+        self,
+        principal: Principal,
+        datastore_id: str,
+        items: Sequence[NewDocument],
+        *,
+        kind: str = "ingest",
+        replace_any: bool = False,
+    ) -> Submission:
+        """Record documents and enqueue their processing. Unchanged documents are no-ops (but for their ACL).
+        A document of the same source URI that `principal` may not change is refused (`NotFoundError`) unless
+        `replace_any` (sync: the source owns what lies below its root).
 
         Idempotent under concurrency: when another submission of the same source URI commits first (the
         unique constraint fires), the submission is re-run and finds that document — same content is then
         processed once."""
+        principal.require(Role.EDITOR, "adding documents")
+        datastore = self.get_datastore(principal, datastore_id)
         mime_types = [self.validate(item) for item in items]
         for attempt in range(1, 4):
             written: list[str] = []
             try:
-                return self._submit_once(datastore_id, items, mime_types, kind, written)
+                return self._submit_once(principal, datastore.id, items, mime_types, kind, written, replace_any)
             except IntegrityError:
                 for key in written:  # blobs of new documents whose rows never committed
                     self._blobs.delete_prefix(key)
@@ -234,26 +275,34 @@ class DocumentService:
 
     def _submit_once(
         self,
+        principal: Principal,
         datastore_id: str,
         items: Sequence[NewDocument],
         mime_types: Sequence[str],
         kind: str,
         written: list[str],
+        replace_any: bool,
     ) -> Submission:
         job_id = new_id()
         queued: list[str] = []
         document_ids: list[str] = []
         unchanged = 0
+        tenant_id = principal.tenant_id
         with self._db.session() as session:
-            job = Job(id=job_id, tenant_id=self.tenant_id, datastore_id=datastore_id, kind=kind, total=len(items))
+            job = Job(id=job_id, tenant_id=tenant_id, datastore_id=datastore_id, kind=kind, total=len(items))
             session.add(job)
             for item, mime_type in zip(items, mime_types, strict=True):
                 content_hash = hashlib.sha256(item.data).hexdigest()
+                acl = item.acl or self._default_acl
                 document = session.scalar(
                     select(Document).where(
                         Document.datastore_id == datastore_id, Document.source_uri == item.source_uri
                     )
                 )
+                if document is not None and not replace_any and not self._may_replace(session, principal, document):
+                    raise NotFoundError(f"document {item.source_uri!r} exists and this principal may not change it")
+                if document is not None and document.acl != acl.to_json():
+                    write_acl(session, [document.id], acl)
                 if (
                     document is not None
                     and document.content_hash == content_hash
@@ -273,7 +322,7 @@ class DocumentService:
                 if document is None:
                     document = Document(
                         id=new_id(),
-                        tenant_id=self.tenant_id,
+                        tenant_id=tenant_id,
                         datastore_id=datastore_id,
                         source_uri=item.source_uri,
                         version=1,
@@ -281,7 +330,7 @@ class DocumentService:
                     session.add(document)
                 else:
                     document.version += 1
-                blob_key = f"{self.tenant_id}/{datastore_id}/{document.id}/{content_hash}"
+                blob_key = f"{tenant_id}/{datastore_id}/{document.id}/{content_hash}"
                 document.title = item.title or ""
                 document.mime_type = mime_type
                 document.content_hash = content_hash
@@ -294,6 +343,8 @@ class DocumentService:
                 document.job_id = job_id
                 document.queued_at, document.started_at, document.finished_at = utcnow(), None, None
                 session.flush()  # a concurrent submission of this URI fails here, before its blob is written
+                if document.acl != acl.to_json():
+                    write_acl(session, [document.id], acl)
                 self._blobs.put(blob_key, item.data)
                 if document.version == 1:
                     written.append(blob_key)
@@ -304,7 +355,13 @@ class DocumentService:
                 job.status = JobStatus.SUCCEEDED
                 job.finished_at = utcnow()
         self.enqueue(datastore_id, queued)
-        return Submission(job=self.get_job(job_id), document_ids=document_ids)
+        return Submission(job=self.get_job(principal, job_id), document_ids=document_ids)
+
+    @staticmethod
+    def _may_replace(session: Session, principal: Principal, document: Document) -> bool:
+        return (
+            session.scalar(select(Document.id).where(Document.id == document.id, manageable_by(principal))) is not None
+        )
 
     def enqueue(self, datastore_id: str, document_ids: Sequence[str], *, countdown: float | None = None) -> None:
         size = max(1, self._config.batch_size)
@@ -327,8 +384,8 @@ class DocumentService:
         self.enqueue(datastore_id, document_ids, countdown=countdown)
 
     def status_counts(self, datastore_id: str | None = None) -> dict[str, int]:
-        """Documents per status (this tenant; one datastore or all). Every status is present."""
-        query = select(Document.status, func.count()).where(Document.tenant_id == self.tenant_id)
+        """Documents per status (every tenant, for metrics; one datastore or all). Every status is present."""
+        query = select(Document.status, func.count())
         if datastore_id is not None:
             query = query.where(Document.datastore_id == datastore_id)
         with self._db.session() as session:
@@ -350,7 +407,7 @@ class DocumentService:
         with self._db.session() as session:
             rows = session.execute(
                 select(Document.datastore_id, Document.id)
-                .where(Document.tenant_id == self.tenant_id, Document.status.in_(IN_FLIGHT_STATUSES))
+                .where(Document.status.in_(IN_FLIGHT_STATUSES))
                 .order_by(Document.datastore_id, Document.created_at)
             ).all()
         self._enqueue_each_datastore(rows)
@@ -383,9 +440,7 @@ class DocumentService:
         with self._db.session() as session:
             candidates = [
                 document_id
-                for document_id, status in session.execute(
-                    select(Document.id, Document.status).where(Document.tenant_id == self.tenant_id, stale)
-                )
+                for document_id, status in session.execute(select(Document.id, Document.status).where(stale))
                 if status != DocumentStatus.QUEUED or document_id not in has_message
             ]
             rows: list[Any] = []
@@ -401,13 +456,22 @@ class DocumentService:
             logger.warning("re-enqueued %d documents in flight for more than %.0fs", len(rows), older_than_seconds)
         return len(rows)
 
-    def retry(self, datastore_id: str, document_ids: Sequence[str] | None = None, *, job_id: str | None = None) -> Job:
+    def retry(
+        self,
+        principal: Principal,
+        datastore_id: str,
+        document_ids: Sequence[str] | None = None,
+        *,
+        job_id: str | None = None,
+    ) -> Job:
         """Queue failed and dead-lettered documents again (those named, or those of `job_id`, or all of the
-        datastore's) as a new `retry` job with fresh attempts. Raises `NotFoundError` if none qualify."""
+        datastore's that `principal` may change) as a new `retry` job with fresh attempts. Raises
+        `NotFoundError` if none qualify."""
+        principal.require(Role.EDITOR, "retrying documents")
         with self._db.session() as session:
             query = select(Document).where(
                 Document.datastore_id == datastore_id,
-                Document.tenant_id == self.tenant_id,
+                manageable_by(principal),
                 Document.status.in_(FAILED_STATUSES),
             )
             if document_ids is not None:
@@ -417,7 +481,7 @@ class DocumentService:
             documents = list(session.scalars(query))
             if not documents:
                 raise NotFoundError("no failed or dead-lettered documents to retry")
-            job = Job(tenant_id=self.tenant_id, datastore_id=datastore_id, kind="retry", total=len(documents))
+            job = Job(tenant_id=principal.tenant_id, datastore_id=datastore_id, kind="retry", total=len(documents))
             session.add(job)
             session.flush()
             now = utcnow()
@@ -430,29 +494,90 @@ class DocumentService:
             queued = [document.id for document in documents]
             new_job_id = job.id
         self.enqueue(datastore_id, queued)
-        return self.get_job(new_job_id)
+        return self.get_job(principal, new_job_id)
 
     def list_documents(
-        self, datastore_id: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        principal: Principal,
+        datastore_id: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> tuple[list[Document], int]:
+        """The documents of a datastore that `principal` may read, and how many there are."""
         with self._db.session() as session:
-            query = select(Document).where(Document.datastore_id == datastore_id)
+            query = select(Document).where(Document.datastore_id == datastore_id, readable_by(principal))
             if status:
                 query = query.where(Document.status == status)
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             documents = session.scalars(query.order_by(Document.created_at, Document.id).limit(limit).offset(offset))
             return list(documents), int(total)
 
-    def get_document(self, datastore_id: str, document_id: str) -> Document:
+    def get_document(self, principal: Principal, datastore_id: str, document_id: str) -> Document:
+        """A document `principal` may read; one it may not is "not found" (its existence is not revealed)."""
         with self._db.session() as session:
-            document = session.get(Document, document_id)
-        if document is None or document.datastore_id != datastore_id:
+            document = session.scalar(
+                select(Document).where(
+                    Document.id == document_id, Document.datastore_id == datastore_id, readable_by(principal)
+                )
+            )
+        if document is None:
             raise NotFoundError(f"document {document_id} not found in datastore {datastore_id}")
         return document
 
-    def delete_document(self, datastore_id: str, document_id: str) -> None:
+    def _manageable(self, principal: Principal, datastore_id: str, document_id: str) -> Document:
+        with self._db.session() as session:
+            document = session.scalar(
+                select(Document).where(
+                    Document.id == document_id, Document.datastore_id == datastore_id, manageable_by(principal)
+                )
+            )
+        if document is None:
+            raise NotFoundError(f"document {document_id} not found in datastore {datastore_id}")
+        return document
+
+    def set_acl(self, principal: Principal, datastore_id: str, document_id: str, acl: DocumentAcl) -> Document:
+        """Replace a document's ACL; the next search sees the change. Nothing is re-embedded or re-indexed."""
+        principal.require(Role.EDITOR, "changing a document's ACL")
+        self._manageable(principal, datastore_id, document_id)
+        with self._db.session() as session:
+            write_acl(session, [document_id], acl)
+            return session.get_one(Document, document_id)
+
+    def delete_document(self, principal: Principal, datastore_id: str, document_id: str) -> None:
         """Remove a document from the metadata store and from both indexes, atomically for readers."""
-        document = self.get_document(datastore_id, document_id)
+        principal.require(Role.EDITOR, "deleting documents")
+        self._manageable(principal, datastore_id, document_id)
+        if not self.remove_document(document_id):
+            raise NotFoundError(f"document {document_id} not found in datastore {datastore_id}")
+
+    def original_bytes(self, document: Document) -> bytes:
+        """The bytes of the document's current version (callers check access first)."""
+        return self._blobs.get(document.blob_key)
+
+    def update_acls(self, acls: Mapping[str, DocumentAcl | None]) -> int:
+        """Set documents' ACLs (None: the default ACL) without an access check, writing only those that differ
+        (sync applies its sources' sidecars with it). Returns how many changed."""
+        changed = 0
+        with self._db.session() as session:
+            rows = session.execute(select(Document.id, Document.acl).where(Document.id.in_(list(acls)))).all()
+            current: dict[str, Any] = {row[0]: row[1] for row in rows}
+            for document_id, acl in acls.items():
+                wanted = acl or self._default_acl
+                if document_id in current and current[document_id] != wanted.to_json():
+                    write_acl(session, [document_id], wanted)
+                    changed += 1
+        return changed
+
+    def remove_document(self, document_id: str) -> bool:
+        """Delete without an access check (sync removes what disappeared from its source); False if it was
+        already gone."""
+        with self._db.session() as session:
+            document = session.get(Document, document_id)
+        if document is None:
+            return False
+        datastore_id = document.datastore_id
         with self._indexes.writing(datastore_id) as index:
             with self._db.session() as session:
                 chunk_ids = list(session.scalars(select(Chunk.id).where(Chunk.document_id == document_id)))
@@ -464,7 +589,8 @@ class DocumentService:
                 self._finish_job_item(session, document.job_id, document.status)
             index.apply(remove_ids=chunk_ids)
             self._indexes.committed(datastore_id, generation)
-        self._blobs.delete_prefix(f"{self.tenant_id}/{datastore_id}/{document_id}")
+        self._blobs.delete_prefix(f"{document.tenant_id}/{datastore_id}/{document_id}")
+        return True
 
     @staticmethod
     def _release_from_job(session: Session, job_id: str | None) -> None:
@@ -491,23 +617,21 @@ class DocumentService:
 
     # -- jobs -------------------------------------------------------------------------------------------
 
-    def get_job(self, job_id: str) -> Job:
+    def get_job(self, principal: Principal, job_id: str) -> Job:
         with self._db.session() as session:
             job = session.get(Job, job_id)
-        if job is None or job.tenant_id != self.tenant_id:
+        if job is None or job.tenant_id != principal.tenant_id:
             raise NotFoundError(f"job {job_id} not found")
         return job
 
-    def list_jobs(self, datastore_id: str, limit: int = 50) -> list[Job]:
+    def job_documents(self, principal: Principal, job_id: str, *, failed_only: bool = False) -> list[Document]:
+        """The job's documents that `principal` may read (with their status and failure reasons)."""
+        self.get_job(principal, job_id)
+        query = select(Document).where(Document.job_id == job_id, readable_by(principal))
+        if failed_only:
+            query = query.where(Document.status.in_(FAILED_STATUSES))
         with self._db.session() as session:
-            return list(
-                session.scalars(
-                    select(Job).where(Job.datastore_id == datastore_id).order_by(Job.created_at.desc()).limit(limit)
-                )
-            )
+            return list(session.scalars(query.order_by(Document.created_at, Document.id)))
 
-    def job_failures(self, job_id: str) -> list[Document]:
-        with self._db.session() as session:
-            return list(
-                session.scalars(select(Document).where(Document.job_id == job_id, Document.status.in_(FAILED_STATUSES)))
-            )
+    def job_failures(self, principal: Principal, job_id: str) -> list[Document]:
+        return self.job_documents(principal, job_id, failed_only=True)

@@ -53,3 +53,43 @@ class DataDirLockedError(PlatformError):
 
 class NotReadyError(PlatformError):
     code = "not_ready"
+
+
+class AuthenticationError(PlatformError):
+    """No valid credentials: no API key or token, or one that is unknown, revoked, expired or malformed."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(PlatformError):
+    """The principal is authenticated but its role does not allow the action."""
+
+    code = "forbidden"
+
+
+class RetryLaterError(PlatformError):
+    """Refused for now; `retry_after_seconds` says when trying again makes sense (the Retry-After header)."""
+
+    code = "retry_later"
+
+    def __init__(self, message: str, *, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RateLimitedError(RetryLaterError):
+    """The API key (or token subject) sent more requests than `access.rate_limit_per_minute` allows."""
+
+    code = "rate_limited"
+
+
+class OverloadedError(RetryLaterError):
+    """The generation queue is full (`generation.max_waiting`); nothing was started."""
+
+    code = "overloaded"
+
+
+class RequestTooLargeError(InvalidRequestError):
+    """The request body is larger than `api.max_request_bytes`."""
+
+    code = "request_too_large"

@@ -1,7 +1,10 @@
 """Hybrid search over one or more datastores: the read path shared by the API, CLI and evaluation.
 
-Filters are resolved to the set of allowed chunk ids in the metadata store and handed to both indexes,
-which apply them before ranking (never a post-filter that would starve the top k).
+Access and filters are resolved to the set of allowed chunk ids in the metadata store and handed to both
+indexes, which rank only those (never a post-filter that would starve the top k or let an unreadable chunk
+compete). When the principal may read every document of a datastore and there are no filters, no set is
+needed. Hits are hydrated with the same access condition again, so a document whose ACL changed between
+ranking and hydration is dropped rather than shown.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, exists, select
 
+from groundwork.platform.access.acl import readable_by
+from groundwork.platform.access.principal import Principal
 from groundwork.platform.config import RetrievalConfig
 from groundwork.platform.db.models import Chunk, Datastore, Document
 from groundwork.platform.db.session import Database
@@ -118,8 +123,6 @@ class SearchService:
         indexes: IndexManager,
         embedder: Embedder,
         config: RetrievalConfig,
-        *,
-        tenant_id: str,
     ) -> None:
         self._db = database
         self._indexes = indexes
@@ -132,15 +135,16 @@ class SearchService:
             lexical_weight=config.lexical_weight,
             rrf_k=config.rrf_k,
         )
-        self._tenant_id = tenant_id
 
-    def _check_datastores(self, datastore_ids: Sequence[str]) -> list[str]:
+    def check_datastores(self, principal: Principal, datastore_ids: Sequence[str]) -> list[str]:
+        """The ids of the named datastores (names or ids) of the principal's tenant; `NotFoundError` for any
+        other (another tenant's datastore is as unknown as a missing one)."""
         if not datastore_ids:
             raise InvalidRequestError("name at least one datastore")
         with self._db.session() as session:
             rows = session.execute(
                 select(Datastore.id, Datastore.name).where(
-                    Datastore.tenant_id == self._tenant_id,
+                    Datastore.tenant_id == principal.tenant_id,
                     Datastore.id.in_(datastore_ids) | Datastore.name.in_(datastore_ids),
                 )
             ).all()
@@ -150,10 +154,17 @@ class SearchService:
             raise NotFoundError(f"datastore(s) not found: {', '.join(missing)}")
         return sorted({row.id for row in rows})
 
-    def _allowed(self, datastore_id: str, filters: Sequence[MetadataFilter]) -> np.ndarray[Any, Any] | None:
-        if not filters:
-            return None
+    def _allowed(
+        self, principal: Principal, datastore_id: str, filters: Sequence[MetadataFilter]
+    ) -> np.ndarray[Any, Any] | None:
+        """The chunk ids the indexes may rank, or None for all of them."""
         conditions = [_condition(spec) for spec in filters]
+        if not principal.reads_everything:
+            if not conditions and self._reads_all(principal, datastore_id):
+                return None
+            conditions.append(readable_by(principal))
+        elif not conditions:
+            return None
         with self._db.session() as session:
             ids = session.scalars(
                 select(Chunk.id)
@@ -162,7 +173,13 @@ class SearchService:
             ).all()
         return np.asarray(ids, dtype=np.int64)
 
-    def search(self, request: SearchQuery) -> SearchResult:
+    def _reads_all(self, principal: Principal, datastore_id: str) -> bool:
+        """Whether `principal` may read every document of the datastore (then no id set is needed)."""
+        hidden = select(Document.id).where(Document.datastore_id == datastore_id, ~readable_by(principal))
+        with self._db.session() as session:
+            return not session.scalar(select(exists(hidden)))
+
+    def search(self, request: SearchQuery, principal: Principal) -> SearchResult:
         query = request.query.strip()
         if not query:
             raise InvalidRequestError("query must not be empty")
@@ -170,7 +187,7 @@ class SearchService:
             raise InvalidRequestError(f"top_k must be between 1 and {self._config.max_top_k}")
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        datastore_ids = self._check_datastores(request.datastore_ids)
+        datastore_ids = self.check_datastores(principal, request.datastore_ids)
         candidates = max(self._config.candidates, request.top_k)
         dense: list[ScoredId] = []
         lexical: list[ScoredId] = []
@@ -181,7 +198,7 @@ class SearchService:
         mark = time.perf_counter()
         for datastore_id in datastore_ids:
             index = self._indexes.get(datastore_id)
-            allowed = self._allowed(datastore_id, request.filters)
+            allowed = self._allowed(principal, datastore_id, request.filters)
             if request.mode in (SearchMode.DENSE, SearchMode.HYBRID):
                 dense.extend(index.search_dense(vector, candidates, allowed))
             if request.mode in (SearchMode.LEXICAL, SearchMode.HYBRID):
@@ -195,7 +212,7 @@ class SearchService:
             fused = [FusedHit(h.id, h.score, dense_rank=r, dense_score=h.score) for r, h in enumerate(dense, 1)]
         else:
             fused = [FusedHit(h.id, h.score, lexical_rank=r, lexical_score=h.score) for r, h in enumerate(lexical, 1)]
-        hits = self._hydrate(fused[: request.top_k])
+        hits = self._hydrate(fused[: request.top_k], principal, datastore_ids)
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, timings_ms=timings)
 
@@ -203,33 +220,43 @@ class SearchService:
         self,
         words: Sequence[str],
         datastore_ids: Sequence[str],
+        principal: Principal,
         filters: Sequence[MetadataFilter] = (),
         *,
         min_chunks: int,
     ) -> list[str]:
-        """The `words` that no chunk of the datastores (within `filters`) contains, as the lexical index analyses
-        text (stemmed: "backed" matches "backup"s stem only if they share it). Returns [] when the datastores hold
-        fewer than `min_chunks` chunks: a small corpus's vocabulary says little about what it cannot answer."""
-        ids = self._check_datastores(datastore_ids)
-        indexes = [(self._indexes.get(i), self._allowed(i, filters)) for i in ids]
-        if not words or min_chunks <= 0 or sum(index.lexical_count for index, _ in indexes) < min_chunks:
+        """The `words` that no chunk the principal may read (of the datastores, within `filters`) contains, as
+        the lexical index analyses text (stemmed: "backed" matches "backup"s stem only if they share it). Returns
+        [] when those chunks are fewer than `min_chunks`: a small corpus's vocabulary says little about what it
+        cannot answer. Counting only readable chunks keeps the answer from revealing hidden documents' words."""
+        ids = self.check_datastores(principal, datastore_ids)
+        indexes = [(self._indexes.get(i), self._allowed(principal, i, filters)) for i in ids]
+        visible = sum(index.lexical_count if allowed is None else len(allowed) for index, allowed in indexes)
+        if not words or min_chunks <= 0 or visible < min_chunks:
             return []
         return [word for word in words if not any(index.search_lexical(word, 1, allowed) for index, allowed in indexes)]
 
-    def _hydrate(self, fused: Sequence[FusedHit]) -> list[SearchHit]:
+    def _hydrate(
+        self, fused: Sequence[FusedHit], principal: Principal, datastore_ids: Sequence[str]
+    ) -> list[SearchHit]:
         if not fused:
             return []
         with self._db.session() as session:
             rows = session.execute(
                 select(Chunk, Document.title, Document.source_uri, Document.metadata_json)
                 .join(Document, Document.id == Chunk.document_id)
-                .where(Chunk.id.in_([hit.id for hit in fused]))
+                .where(
+                    Chunk.id.in_([hit.id for hit in fused]),
+                    Chunk.datastore_id.in_(list(datastore_ids)),
+                    Document.datastore_id.in_(list(datastore_ids)),
+                    readable_by(principal),
+                )
             ).all()
         by_id = {row.Chunk.id: row for row in rows}
         hits: list[SearchHit] = []
         for hit in fused:
             row = by_id.get(hit.id)
-            if row is None:  # deleted between ranking and hydration
+            if row is None:  # deleted (or its ACL changed) between ranking and hydration
                 continue
             chunk = row.Chunk
             hits.append(

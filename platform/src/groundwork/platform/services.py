@@ -11,6 +11,11 @@ from groundwork.ingestion.chunking import ChunkingOptions
 from groundwork.ingestion.parsers.types import ParseLimits
 from groundwork.ingestion.pipeline import PipelineContext
 from groundwork.ingestion.tasks import make_handlers
+from groundwork.platform.access.acl import DocumentAcl
+from groundwork.platform.access.audit import AuditLog
+from groundwork.platform.access.authenticator import Authenticator
+from groundwork.platform.access.identities import IdentityService
+from groundwork.platform.access.tokens import TokenVerifier
 from groundwork.platform.answers.service import AnswerService, AnswerSettings
 from groundwork.platform.answers.verification import ClaimVerifier
 from groundwork.platform.config import Settings
@@ -21,6 +26,7 @@ from groundwork.platform.documents import DocumentService
 from groundwork.platform.errors import InvalidRequestError
 from groundwork.platform.generation import GenerationRuntime
 from groundwork.platform.indexes import IndexManager
+from groundwork.platform.limits import GenerationAdmission, RateLimiter
 from groundwork.platform.metrics import IngestionMetrics
 from groundwork.platform.search import SearchService
 from groundwork.platform.storage.factory import make_blob_store
@@ -45,6 +51,10 @@ class Services:
     generation: GenerationRuntime
     answers: AnswerService
     lock: DataDirLock
+    identities: IdentityService
+    authenticator: Authenticator
+    audit: AuditLog
+    rate_limiter: RateLimiter
     handlers: Mapping[str, TaskHandler] = field(default_factory=dict)
     """The pipeline's task handlers (what a Celery worker runs; the in-process queue holds them too)."""
     metrics: IngestionMetrics = field(default_factory=IngestionMetrics)
@@ -123,11 +133,16 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             queue,
             indexes,
             settings.ingestion,
-            tenant_id=settings.default_tenant,
             embedding_model=embedder.model_name,
+            default_acl=DocumentAcl.parse(settings.access.default_document_acl),
             retry_backoff=backoff,
         )
-        documents.ensure_tenant()
+        documents.ensure_tenant(settings.default_tenant)
+        identities = IdentityService(database, operator_tenant=settings.default_tenant)
+        authenticator = Authenticator(
+            identities, TokenVerifier(settings.access.jwt), settings.access, default_tenant=settings.default_tenant
+        )
+        audit = AuditLog(database)
         metrics.add_collector(documents.status_counts, queue_depth)
         context = PipelineContext(
             database=database,
@@ -147,8 +162,8 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             max_attempts=settings.ingestion.max_attempts,
         )
         handlers.update(make_handlers(context, documents.enqueue_retry))
-        search = SearchService(database, indexes, embedder, settings.retrieval, tenant_id=settings.default_tenant)
-        conversations = ConversationStore(database, tenant_id=settings.default_tenant)
+        search = SearchService(database, indexes, embedder, settings.retrieval)
+        conversations = ConversationStore(database)
         generation = GenerationRuntime(settings.generation)
         answers = AnswerService(
             search,
@@ -169,6 +184,12 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 vocabulary_max_relevance=settings.answers.vocabulary_max_relevance,
                 context_documents=settings.answers.context_documents,
             ),
+            admission=GenerationAdmission(
+                settings.generation.max_concurrent,
+                settings.generation.max_waiting,
+                settings.generation.queue_timeout_seconds,
+            ),
+            audit=audit,
         )
     except BaseException:
         lock.release()
@@ -185,6 +206,10 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         generation,
         answers,
         lock,
+        identities,
+        authenticator,
+        audit,
+        RateLimiter(settings.access.rate_limit_per_minute, settings.access.rate_limit_burst),
         handlers=handlers,
         metrics=metrics,
     )

@@ -18,11 +18,14 @@ from typing import Protocol
 from sqlalchemy import select
 
 from groundwork.ingestion.sources import DEFAULT_INCLUDE, is_selected, read_with_shared_source
+from groundwork.platform.access.acl import DocumentAcl
+from groundwork.platform.access.principal import Principal
+from groundwork.platform.access.sidecars import SidecarAcls, is_sidecar
 from groundwork.platform.config import Settings, StorageConfig
-from groundwork.platform.db.models import Document, DocumentStatus
+from groundwork.platform.db.models import Document, DocumentStatus, Role
 from groundwork.platform.db.session import Database
 from groundwork.platform.documents import DocumentService, NewDocument
-from groundwork.platform.errors import InvalidRequestError, NotFoundError
+from groundwork.platform.errors import InvalidRequestError
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +150,8 @@ class SyncReport:
     """Selected `gs://` objects skipped without downloading: same fingerprint as when last synced."""
     submitted: int = 0
     """Selected files read and submitted (unchanged content among them is a no-op of `submit`)."""
+    acl_changed: int = 0
+    """Unchanged objects whose ACL sidecar changed: their ACL was updated (nothing re-embedded)."""
     deleted: int = 0
     """Documents removed because their file or object is gone."""
     rejected: list[tuple[str, str]] = field(default_factory=list)
@@ -165,6 +170,7 @@ class SyncService:
 
     def sync(
         self,
+        principal: Principal,
         datastore_id: str,
         source_uri: str,
         *,
@@ -173,23 +179,36 @@ class SyncService:
         delete: bool = True,
     ) -> SyncReport:
         """Ingest new and changed files; with `delete`, remove documents whose file is gone. `include`
-        unset or empty: every supported type (`DEFAULT_INCLUDE`)."""
+        unset or empty: every supported type (`DEFAULT_INCLUDE`). ACLs come from sidecar files
+        (`groundwork.platform.access.sidecars`); without one, the default ACL applies."""
+        principal.require(Role.EDITOR, "syncing a datastore")
+        datastore_id = self._documents.get_datastore(principal, datastore_id).id
         include = include or DEFAULT_INCLUDE
         source = open_source(source_uri, self._storage)
         report = SyncReport(source=source.root_uri)
         known = self._known_documents(datastore_id, source.root_uri)
+        entries = list(source.entries())
+        by_relative = {entry.relative: entry for entry in entries}
+        sidecars = SidecarAcls(by_relative, lambda relative: source.read(by_relative[relative]))
         present: set[str] = set()
+        acl_updates: dict[str, DocumentAcl | None] = {}
         batch: list[NewDocument] = []
         batch_bytes = 0
-        for entry in source.entries():
+        for entry in entries:
             report.listed += 1
             present.add(entry.uri)
-            if not is_selected(entry.relative, include=include, exclude=exclude):
+            if is_sidecar(entry.relative) or not is_selected(entry.relative, include=include, exclude=exclude):
                 continue
             report.selected += 1
+            try:
+                acl = sidecars.acl_for(entry.relative)
+            except InvalidRequestError as exc:
+                report.rejected.append((entry.uri, str(exc)))
+                continue
             previous = known.get(entry.uri)
             if entry.fingerprint is not None and previous is not None and previous[1] == entry.fingerprint:
                 report.unchanged += 1
+                acl_updates[previous[0]] = acl
                 continue
             if entry.size is not None and entry.size > self._max_bytes:
                 report.rejected.append((entry.uri, f"{entry.size} bytes; the limit is {self._max_bytes}"))
@@ -198,22 +217,22 @@ class SyncService:
             if data is None:  # deleted since it was listed
                 present.discard(entry.uri)
                 continue
-            item = self._validated(entry, data, report)
+            item = self._validated(entry, data, acl, report)
             if item is None:
                 continue
             batch.append(item)
             batch_bytes += len(item.data)
             if len(batch) >= _BATCH_DOCUMENTS or batch_bytes >= _BATCH_BYTES:
-                self._submit(datastore_id, batch, report)
+                self._submit(principal, datastore_id, batch, report)
                 batch, batch_bytes = [], 0
         if batch:
-            self._submit(datastore_id, batch, report)
+            self._submit(principal, datastore_id, batch, report)
+        if acl_updates:
+            report.acl_changed = self._documents.update_acls(acl_updates)
         if delete:
             for uri, (document_id, _) in known.items():
                 if uri not in present:
-                    try:
-                        self._documents.delete_document(datastore_id, document_id)
-                    except NotFoundError:
+                    if not self._documents.remove_document(document_id):
                         logger.info("%s was already deleted", uri)
                         continue
                     report.deleted += 1
@@ -245,12 +264,14 @@ class SyncService:
             known[uri] = (document_id, fingerprint if isinstance(fingerprint, str) else None)
         return known
 
-    def _validated(self, entry: SourceEntry, data: bytes, report: SyncReport) -> NewDocument | None:
+    def _validated(
+        self, entry: SourceEntry, data: bytes, acl: DocumentAcl | None, report: SyncReport
+    ) -> NewDocument | None:
         """The document to submit, or None (reported) when `submit` would refuse it."""
         metadata: dict[str, object] = {"path": entry.relative}
         if entry.fingerprint is not None:
             metadata[FINGERPRINT_KEY] = entry.fingerprint
-        item = NewDocument(source_uri=entry.uri, filename=entry.relative, data=data, metadata=metadata)
+        item = NewDocument(source_uri=entry.uri, filename=entry.relative, data=data, metadata=metadata, acl=acl)
         try:
             self._documents.validate(item)
         except InvalidRequestError as exc:
@@ -258,7 +279,8 @@ class SyncService:
             return None
         return item
 
-    def _submit(self, datastore_id: str, batch: list[NewDocument], report: SyncReport) -> None:
-        submission = self._documents.submit(datastore_id, batch, kind="sync")
+    def _submit(self, principal: Principal, datastore_id: str, batch: list[NewDocument], report: SyncReport) -> None:
+        # The source owns the documents below its root: sync replaces them whatever their ACL says.
+        submission = self._documents.submit(principal, datastore_id, batch, kind="sync", replace_any=True)
         report.submitted += len(batch)
         report.job_ids.append(submission.job.id)

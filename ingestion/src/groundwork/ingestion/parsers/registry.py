@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from groundwork.ingestion.errors import EmptyDocumentError, UnsupportedFormatError
 from groundwork.ingestion.parsers.docx import DocxParser
 from groundwork.ingestion.parsers.html import HtmlParser
+from groundwork.ingestion.parsers.invisible import without_invisible
 from groundwork.ingestion.parsers.markdown import MarkdownParser
 from groundwork.ingestion.parsers.pdf import PdfParser
 from groundwork.ingestion.parsers.text import TextParser
@@ -79,7 +80,7 @@ class ParserRegistry:
         parser = self.parser_for(filename, mime_type)
         if not data.strip():
             raise EmptyDocumentError(f"{filename}: the file is empty")
-        document = parser.parse(data, filename=filename, limits=limits)
+        document = without_invisible(parser.parse(data, filename=filename, limits=limits))
         if not document.text.strip():
             raise EmptyDocumentError(f"{filename}: no text could be extracted")
         return document

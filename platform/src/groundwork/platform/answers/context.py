@@ -63,13 +63,14 @@ def fit_context(
         if available < budget.min_passage_tokens:
             break
         header = source_header(len(passages) + 1, hit)
-        cost = count(header) + count(hit.text) + 2
+        framing = count(header) + count(SOURCE_CLOSE) + 2
+        cost = framing + count(hit.text)
         text = hit.text
         if cost > available:
-            text = truncate_to_tokens(hit.text, available - count(header) - 2, count)
+            text = truncate_to_tokens(hit.text, available - framing, count)
             if count(text) < budget.min_passage_tokens:
                 continue
-            cost = count(header) + count(text) + 2
+            cost = framing + count(text)
         passages.append(Passage(number=len(passages) + 1, hit=hit, text=text))
         available -= cost
     return question, passages
@@ -86,6 +87,15 @@ def from_top_documents(hits: Sequence[SearchHit], documents: int) -> list[Search
     return [hit for hit in hits if hit.document_id in chosen]
 
 
+SOURCE_CLOSE = "\n>>>"
+"""Ends a source's quoted text (`source_header` opens it)."""
+
+
 def source_header(number: int, hit: SearchHit) -> str:
-    where = " > ".join([hit.title, *hit.heading_path][:3])
-    return f"[{number}] {where}\n"
+    where = " > ".join(quoted(part) for part in [hit.title, *hit.heading_path][:3])
+    return f"[{number}] {where}\n<<<\n"
+
+
+def quoted(text: str) -> str:
+    """Text as it goes between the fences: a fence inside it is broken up, so it cannot end its source."""
+    return text.replace("<<<", "< < <").replace(">>>", "> > >")

@@ -1,9 +1,11 @@
-"""The answer flow, shared by the API, the OpenAI-compatible endpoint, the CLI and (later) Slack:
+"""The answer flow, shared by the API, the OpenAI-compatible endpoint, the CLI and Slack:
 
-retrieve -> relevance gate -> fit the context window -> prompt with numbered sources -> generate (streamed)
--> parse citations -> verify each claim against its cited passages -> keep supported claims -> answer, or
-refuse when nothing relevant was found or nothing is supported. If the language model is unavailable, the
-answer is extractive: the passages' own best sentences, cited, with a notice saying so.
+admission (a bounded queue) -> retrieve what the principal may read -> relevance gate -> fit the context window
+-> prompt with numbered, quoted sources -> generate (streamed, sanitized) -> parse citations -> verify each claim
+against its cited passages -> keep supported claims -> answer, or refuse when nothing relevant was found or
+nothing is supported -> audit. If the language model is unavailable, the answer is extractive: the passages'
+own best sentences, cited, with a notice saying so. Every answer, streamed or final, passes the link policy
+(`safety.py`): links and images only to the documents used.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from groundwork.platform.access.audit import AuditLog
+from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.answerability import content_words, expects_quantity, missing_terms, states_quantity
 from groundwork.platform.answers.citations import parse_claims
 from groundwork.platform.answers.context import (
@@ -28,6 +32,7 @@ from groundwork.platform.answers.context import (
 from groundwork.platform.answers.extractive import extract_answer
 from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
 from groundwork.platform.answers.rewrite import standalone_query
+from groundwork.platform.answers.safety import LinkPolicy, StreamSanitizer
 from groundwork.platform.answers.types import (
     AnswerEvent,
     AnswerRequest,
@@ -37,6 +42,8 @@ from groundwork.platform.answers.types import (
 )
 from groundwork.platform.answers.verification import ClaimVerdict, ClaimVerifier
 from groundwork.platform.conversations import ConversationStore
+from groundwork.platform.limits import GenerationAdmission
+from groundwork.platform.request_context import request_id
 from groundwork.platform.search import SearchHit, SearchQuery, SearchService
 from groundwork.retrieval.protocols import Embedder
 from groundwork.serving.errors import GeneratorError
@@ -77,6 +84,9 @@ class AnswerService:
         conversations: ConversationStore,
         count_tokens: Callable[[], TokenCounter | None],
         settings: AnswerSettings,
+        *,
+        admission: GenerationAdmission | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._search = search
         self._generator = generator
@@ -85,6 +95,8 @@ class AnswerService:
         self._conversations = conversations
         self._count = count_tokens
         self._settings = settings
+        self._admission = admission
+        self._audit = audit
 
     def _verify(self, text: str, sources: dict[int, str]) -> list[ClaimVerdict]:
         """Verify each claim against the passages it cites. A claim the model left uncited, or cited to a
@@ -110,26 +122,26 @@ class AnswerService:
                 verdicts[i] = replace(verdict, claim=claim, reasons=(note,))
         return verdicts
 
-    async def answer(self, request: AnswerRequest) -> AnswerResult:
+    async def answer(self, request: AnswerRequest, principal: Principal) -> AnswerResult:
         """The whole answer at once (the streamed flow, consumed)."""
         result: AnswerResult | None = None
-        async for event in self.stream(request, include_result=True):
+        async for event in self.stream(request, principal, include_result=True):
             if event.event == "done":
                 result = event.data["result"]
         if result is None:  # pragma: no cover - stream() always ends with done
             raise RuntimeError("answer stream ended without a result")
         return result
 
-    def _open_conversation(self, request: AnswerRequest) -> tuple[str, list[str]]:
+    def _open_conversation(self, request: AnswerRequest, principal: Principal) -> tuple[str, list[str]]:
         """The conversation's id (a new one unless the request names one) and its earlier user questions."""
         conversation_id = self._conversations.open(
-            request.conversation_id, title=request.question, datastore_ids=request.datastore_ids
+            principal, request.conversation_id, title=request.question, datastore_ids=request.datastore_ids
         )
         previous = [t.content for t in self._conversations.turns(conversation_id) if t.role == "user"]
         return conversation_id, previous or list(request.previous_questions)
 
     async def _answerable_passages(
-        self, query: str, hits: list[SearchHit], request: AnswerRequest
+        self, query: str, hits: list[SearchHit], request: AnswerRequest, principal: Principal
     ) -> tuple[list[SearchHit], str | None]:
         """The hits worth answering from, or none and why (the gates before generation, docs/answers.md)."""
         relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
@@ -144,6 +156,7 @@ class AnswerService:
                 self._search.unmentioned_words,
                 content_words(query),
                 request.datastore_ids,
+                principal,
                 request.filters,
                 min_chunks=self._settings.vocabulary_min_chunks,
             )
@@ -151,12 +164,26 @@ class AnswerService:
                 return [], f"The documents never mention {', '.join(repr(w) for w in unmentioned)}."
         return relevant, None
 
-    async def stream(self, request: AnswerRequest, *, include_result: bool = False) -> AsyncIterator[AnswerEvent]:
-        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer."""
+    async def stream(
+        self, request: AnswerRequest, principal: Principal, *, include_result: bool = False
+    ) -> AsyncGenerator[AnswerEvent]:
+        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer. Raises
+        `OverloadedError` before the first event when the generation queue is full."""
+        if self._admission is None:
+            async for event in self._stream(request, principal, include_result):
+                yield event
+            return
+        async with self._admission.slot():
+            async for event in self._stream(request, principal, include_result):
+                yield event
+
+    async def _stream(
+        self, request: AnswerRequest, principal: Principal, include_result: bool
+    ) -> AsyncGenerator[AnswerEvent]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         # Database and model work runs in threads: the event loop keeps relaying other answers' tokens.
-        conversation_id, previous = await asyncio.to_thread(self._open_conversation, request)
+        conversation_id, previous = await asyncio.to_thread(self._open_conversation, request, principal)
         query = standalone_query(request.question, previous)
         search = SearchQuery(
             query=query,
@@ -165,7 +192,7 @@ class AnswerService:
             filters=request.filters,
         )
         result, _ = await asyncio.gather(
-            asyncio.to_thread(self._search.search, search),
+            asyncio.to_thread(self._search.search, search, principal),
             asyncio.to_thread(
                 self._conversations.append, conversation_id, "user", request.question, standalone_query=query
             ),
@@ -173,7 +200,7 @@ class AnswerService:
         hits = result.hits
         timings["retrieval_ms"] = (time.perf_counter() - started) * 1000
         yield AnswerEvent("retrieval", {"standalone_query": query, "hits": [_hit_summary(h) for h in hits]})
-        relevant, notice = await self._answerable_passages(query, hits, request)
+        relevant, notice = await self._answerable_passages(query, hits, request, principal)
         answer_text = ""
         mode: Literal["generated", "extractive", "refusal"] = "refusal"
         passages: list[Passage] = []
@@ -187,6 +214,7 @@ class AnswerService:
             generator = self._generator()
             context = relevant if generator is None else from_top_documents(relevant, self._settings.context_documents)
             question, passages = fit_context(request.question, context, budget, count)
+            policy = LinkPolicy(p.hit.source_uri for p in passages)
             generated: str | None = None
             if generator is not None:
                 generation = GenerationRequest(
@@ -195,6 +223,7 @@ class AnswerService:
                     temperature=self._settings.temperature,
                 )
                 pieces: list[str] = []
+                sanitizer = StreamSanitizer(policy)
                 mark = time.perf_counter()
                 try:
                     async with aclosing(generator.stream(generation)) as deltas:
@@ -203,7 +232,12 @@ class AnswerService:
                                 if not pieces:
                                     timings["ttft_ms"] = (time.perf_counter() - started) * 1000
                                 pieces.append(delta.text)
-                                yield AnswerEvent("delta", {"text": delta.text})
+                                shown = sanitizer.feed(delta.text)
+                                if shown:
+                                    yield AnswerEvent("delta", {"text": shown})
+                    rest = sanitizer.finish()
+                    if rest:
+                        yield AnswerEvent("delta", {"text": rest})
                     generated = "".join(pieces)
                     timings["generation_ms"] = (time.perf_counter() - mark) * 1000
                 except GeneratorError as exc:
@@ -222,6 +256,7 @@ class AnswerService:
                 answer_text, mode = generated.strip(), "generated"
 
         sources = {p.number: p.text for p in passages}
+        policy = LinkPolicy(p.hit.source_uri for p in passages)
         mark = time.perf_counter()
         verdicts = await asyncio.to_thread(self._verify, answer_text, sources) if answer_text else []
         if mode == "generated" and not any(v.supported for v in verdicts):
@@ -244,10 +279,10 @@ class AnswerService:
             mode, kept = "refusal", []
             answer_text = REFUSAL
         else:
-            answer_text = " ".join(v.claim.text.strip() for v in kept)
+            answer_text = policy.sanitize(" ".join(v.claim.text.strip() for v in kept))
         used = sorted({n for v in kept for n in v.claim.citations if n in sources})
         citations = [_citation(passages[n - 1]) for n in used]
-        claim_results = [_claim_result(v) for v in verdicts]
+        claim_results = [_claim_result(v, policy) for v in verdicts]
         yield AnswerEvent("citations", {"citations": [asdict(c) for c in citations]})
         yield AnswerEvent("verification", {"claims": [asdict(c) for c in claim_results]})
         timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -263,18 +298,31 @@ class AnswerService:
             timings_ms=timings,
             notice=notice,
         )
-        await asyncio.to_thread(
+        message_id = await asyncio.to_thread(
             self._conversations.append,
             conversation_id,
             "assistant",
             answer_text,
             details={"mode": mode, "refused": final.refused, "citations": [asdict(c) for c in citations]},
         )
+        if self._audit is not None:
+            await asyncio.to_thread(
+                self._audit.record,
+                principal,
+                request.surface,
+                request_id=request_id.get(),
+                query=request.question,
+                datastore_ids=sorted({h.datastore_id for h in hits}) or list(request.datastore_ids),
+                shown=[h.document_id for h in hits],
+                cited=[c.document_id for c in citations],
+                details={"mode": mode, "refused": final.refused, "conversation_id": conversation_id},
+            )
         data: dict[str, Any] = {"answer": answer_text, "refused": final.refused, "mode": mode, "notice": notice}
         data["conversation_id"] = conversation_id
+        data["message_id"] = message_id
         data["timings_ms"] = timings
         if include_result:
-            data["result"] = final
+            data["result"] = replace(final, message_id=message_id)
         yield AnswerEvent("done", data)
 
 
@@ -326,9 +374,9 @@ def _citation(passage: Passage) -> Citation:
     )
 
 
-def _claim_result(verdict: ClaimVerdict) -> ClaimResult:
+def _claim_result(verdict: ClaimVerdict, policy: LinkPolicy) -> ClaimResult:
     return ClaimResult(
-        text=verdict.claim.text,
+        text=policy.sanitize(verdict.claim.text),
         citations=list(verdict.claim.citations),
         supported=verdict.supported,
         score=verdict.score,

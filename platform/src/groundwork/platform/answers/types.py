@@ -20,6 +20,8 @@ class AnswerRequest:
     """Earlier questions of a conversation kept by the caller (OpenAI-style clients send the history)."""
     top_k: int | None = None
     """Passages to retrieve; None: the `answers.top_k` setting."""
+    surface: str = "answer"
+    """Where the question came from (`answer`, `chat.completions`, `slack`, `cli`): the audit log's action."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class AnswerResult:
     timings_ms: dict[str, float]
     notice: str | None = None
     """Why the answer is degraded (e.g. the language model is unavailable), if it is."""
+    message_id: int | None = None
+    """The stored assistant turn (feedback refers to it)."""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from groundwork.platform.access.bootstrap import bootstrap_admin_key
+from groundwork.platform.api.body_limit import BodyLimitMiddleware
 from groundwork.platform.api.context import request_id
 from groundwork.platform.api.errors import install_error_handlers
 from groundwork.platform.api.routers import (
+    admin,
     answers,
+    conversations,
     datastores,
     documents,
     health,
     jobs,
+    me,
     metrics,
     openai_compat,
     search,
@@ -34,6 +39,10 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services: Services = await run_in_threadpool(build_services, settings, owner=owner)
+        if settings.access.enabled:
+            await run_in_threadpool(
+                bootstrap_admin_key, services.identities, settings.default_tenant, settings.bootstrap_key_file()
+            )
         services.generation.start()  # in the background: answers are extractive until the model is up
         app.state.services = services
         try:
@@ -46,12 +55,16 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
     app = FastAPI(
         title="Groundwork",
         version="0.1.0",
-        description="Enterprise RAG: datastores, documents, ingestion jobs and hybrid search.",
+        description=(
+            "Enterprise RAG: datastores, documents, ingestion jobs, hybrid search and grounded answers. Every "
+            "/v1 route needs `Authorization: Bearer <API key or identity token>`."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.services = None
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes())
 
     @app.middleware("http")
     async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -64,7 +77,7 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         response.headers["X-Request-ID"] = rid
         return response
 
-    routers = (health, metrics, datastores, documents, jobs, search, answers, openai_compat)
+    routers = (health, metrics, me, admin, datastores, documents, jobs, search, answers, conversations, openai_compat)
     for module in routers:
         router = module.router
         app.include_router(router)

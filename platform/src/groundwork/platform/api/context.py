@@ -1,5 +1,5 @@
-"""Request-scoped values that travel in contextvars (logged and echoed in error envelopes)."""
+"""Request-scoped values (the request id lives in platform core, where the audit log reads it)."""
 
-from contextvars import ContextVar
+from groundwork.platform.request_context import request_id
 
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
+__all__ = ["request_id"]

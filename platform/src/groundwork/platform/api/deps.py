@@ -1,11 +1,16 @@
-"""Dependency aliases for route handlers."""
+"""Dependency aliases for route handlers. `PrincipalDep` authenticates the request (API key or identity token)
+and applies the key's rate limit; every route that touches tenant data depends on it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from groundwork.platform.access.audit import AuditLog
+from groundwork.platform.access.identities import IdentityService
+from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.service import AnswerService
 from groundwork.platform.config import Settings
 from groundwork.platform.conversations import ConversationStore
@@ -27,6 +32,18 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_principal(request: Request, services: Annotated[Services, Depends(get_services)]) -> Principal:
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
+    principal: Principal = await run_in_threadpool(
+        services.authenticator.authenticate, request.headers.get("authorization"), request.headers.get("x-api-key")
+    )
+    services.rate_limiter.check(principal.rate_key)
+    request.state.principal = principal
+    return principal
+
+
 def get_documents(services: Annotated[Services, Depends(get_services)]) -> DocumentService:
     return services.documents
 
@@ -43,8 +60,19 @@ def get_conversations(services: Annotated[Services, Depends(get_services)]) -> C
     return services.conversations
 
 
+def get_identities(services: Annotated[Services, Depends(get_services)]) -> IdentityService:
+    return services.identities
+
+
+def get_audit(services: Annotated[Services, Depends(get_services)]) -> AuditLog:
+    return services.audit
+
+
 AnswersDep = Annotated[AnswerService, Depends(get_answers)]
+AuditDep = Annotated[AuditLog, Depends(get_audit)]
 ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
+IdentitiesDep = Annotated[IdentityService, Depends(get_identities)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DocumentsDep = Annotated[DocumentService, Depends(get_documents)]
 SearchDep = Annotated[SearchService, Depends(get_search)]

@@ -17,6 +17,11 @@ from groundwork.retrieval.errors import InvalidQueryError
 logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (errors.AuthenticationError, 401),
+    (errors.PermissionDeniedError, 403),
+    (errors.RateLimitedError, 429),
+    (errors.OverloadedError, 503),
+    (errors.RequestTooLargeError, 413),
     (errors.FileTooLargeError, 413),
     (errors.UnsupportedFormatError, 415),
     (errors.InvalidRequestError, 400),
@@ -31,13 +36,21 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 ]
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     rid = request_id.get()
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "request_id": rid}},
-        headers={"X-Request-ID": rid},
+        headers={"X-Request-ID": rid, **(headers or {})},
     )
+
+
+def _headers_for(exc: errors.PlatformError) -> dict[str, str]:
+    if isinstance(exc, errors.AuthenticationError):
+        return {"WWW-Authenticate": 'Bearer realm="groundwork"'}
+    if isinstance(exc, errors.RetryLaterError):
+        return {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
+    return {}
 
 
 def _status_for(exc: Exception) -> int:
@@ -50,7 +63,7 @@ def _status_for(exc: Exception) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.PlatformError)
     async def platform_error(_request: Request, exc: errors.PlatformError) -> JSONResponse:
-        return error_response(_status_for(exc), exc.code, str(exc))
+        return error_response(_status_for(exc), exc.code, str(exc), _headers_for(exc))
 
     @app.exception_handler(InvalidQueryError)
     async def query_error(_request: Request, exc: InvalidQueryError) -> JSONResponse:

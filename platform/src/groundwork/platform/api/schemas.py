@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from groundwork.platform.answers.types import AnswerResult
-from groundwork.platform.db.models import Conversation, Datastore, Document, Job
+from groundwork.platform.db.models import ApiKey, Conversation, Datastore, Document, Job, Role, User
 from groundwork.platform.documents import JobProgress
+from groundwork.platform.previews import Preview
 from groundwork.platform.search import FilterOp, SearchHit
 from groundwork.platform.sync import SyncReport
 from groundwork.retrieval.types import SearchMode
@@ -70,6 +71,9 @@ class DocumentOut(BaseModel):
     chunk_count: int
     page_count: int | None
     metadata: dict[str, Any]
+    acl: dict[str, Any] | None = Field(
+        default=None, description='Who may read it: {"users": [...], "groups": [...], "tenant": bool}'
+    )
     job_id: str | None
     created_at: datetime
     updated_at: datetime
@@ -96,6 +100,7 @@ class DocumentOut(BaseModel):
             chunk_count=document.chunk_count,
             page_count=document.page_count,
             metadata=document.metadata_json,
+            acl=document.acl,
             job_id=document.job_id,
             created_at=document.created_at,
             updated_at=document.updated_at,
@@ -276,6 +281,7 @@ class AnswerOut(BaseModel):
     notice: str | None
     retrieved: list[SearchHitOut]
     conversation_id: str
+    message_id: int | None = Field(default=None, description="The stored answer (for feedback)")
     standalone_query: str
     timings_ms: dict[str, float]
 
@@ -290,6 +296,7 @@ class AnswerOut(BaseModel):
             notice=result.notice,
             retrieved=[SearchHitOut.build(h) for h in result.retrieved],
             conversation_id=result.conversation_id,
+            message_id=result.message_id,
             standalone_query=result.standalone_query,
             timings_ms=result.timings_ms,
         )
@@ -318,11 +325,216 @@ class ConversationList(BaseModel):
 
 
 class MessageOut(BaseModel):
+    id: int
     role: str
     content: str
     standalone_query: str | None
     details: dict[str, Any]
+    created_at: datetime | None
+    withheld: bool = Field(description="The answer cites a document the caller can no longer read: content withheld")
+    feedback: dict[str, Any] | None = Field(description="The caller's latest feedback on this answer")
+
+
+class ConversationRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(description="1: helpful, -1: not helpful")
+    comment: str = Field(default="", max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    conversation_id: str
+    message_id: int
+    rating: int
+    comment: str
+    created_at: datetime
 
 
 class ConversationDetail(ConversationOut):
     messages: list[MessageOut]
+
+
+class AclIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[str] = Field(default_factory=list, description="User names (as in tokens and API key users)")
+    groups: list[str] = Field(default_factory=list, description="Group names; an unknown group matches nobody")
+    tenant: bool = Field(default=False, description="Everyone in the tenant")
+
+
+class PreviewOut(BaseModel):
+    document_id: str
+    datastore_id: str
+    title: str
+    source_uri: str
+    mime_type: str
+    chunk_id: int
+    heading_path: list[str]
+    page: int | None
+    text: str = Field(description="The passage with the text around it (a gap between passages is an ellipsis)")
+    highlight_start: int = Field(description="Where the passage starts in `text`")
+    highlight_end: int
+    document_start: int = Field(description="Offset of `text[0]` in the document's extracted text")
+
+    @classmethod
+    def build(cls, preview: Preview) -> PreviewOut:
+        return cls(**preview.__dict__)
+
+
+class MeOut(BaseModel):
+    tenant_id: str
+    name: str
+    role: Role
+    groups: list[str]
+    method: str = Field(description="api_key, jwt or anonymous (access control off)")
+    key_id: str | None
+
+
+class TenantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="1-63 lowercase letters, digits or '-'", examples=["acme"])
+    name: str = ""
+    admin_user: str = Field(default="admin", description="The tenant's first admin, who gets the returned key")
+
+
+class TenantOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Unique in the tenant; what document ACLs and tokens name", examples=["ana@acme.com"])
+    role: Role = Role.READER
+    email: str | None = None
+    display_name: str = ""
+    kind: Literal["user", "service_account"] = "user"
+    groups: list[str] = Field(default_factory=list, description="Existing groups to join")
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    disabled: bool | None = None
+    email: str | None = None
+    display_name: str | None = None
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    display_name: str
+    kind: str
+    role: str
+    disabled: bool
+    groups: list[str]
+    created_at: datetime
+
+    @classmethod
+    def build(cls, user: User, groups: list[str]) -> UserOut:
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            display_name=user.display_name,
+            kind=user.kind,
+            role=user.role,
+            disabled=user.disabled,
+            groups=groups,
+            created_at=user.created_at,
+        )
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    members: list[str] = Field(default_factory=list, description="User names")
+
+
+class GroupOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    members: list[str]
+
+
+class MembersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[str] = Field(min_length=1)
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(description="The user or service account the key acts as")
+    role: Role | None = Field(default=None, description="At most the user's role; default: the user's role")
+    name: str = Field(default="", max_length=200)
+    expires_in_days: float | None = Field(default=None, gt=0, description="Unset: never expires")
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    user: str
+    name: str
+    role: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def build(cls, key: ApiKey, user: str) -> ApiKeyOut:
+        return cls(
+            id=key.id,
+            user=user,
+            name=key.name,
+            role=key.role,
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
+        )
+
+
+class IssuedKeyOut(ApiKeyOut):
+    token: str = Field(description="The key: shown this once, never stored. Send as 'Authorization: Bearer <token>'")
+
+
+class TenantCreated(BaseModel):
+    tenant: TenantOut
+    admin_key: IssuedKeyOut
+
+
+class AuditDocumentOut(BaseModel):
+    id: str
+    title: str | None = Field(description="Null when the reader of the log may not read the document")
+    restricted: bool
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    key_id: str | None
+    action: str
+    request_id: str
+    query: str | None
+    datastore_ids: list[str]
+    shown: list[AuditDocumentOut]
+    cited: list[AuditDocumentOut]
+    details: dict[str, Any]

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
+from groundwork.platform.cli.admin import acl_app, admin_app
 from groundwork.platform.cli.capacity import capacity_app
 from groundwork.platform.cli.models import models_app
 from groundwork.platform.config import Settings
@@ -35,6 +36,8 @@ eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(capacity_app, name="capacity")
+app.add_typer(admin_app, name="admin")
+app.add_typer(acl_app, name="acl")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -54,7 +57,7 @@ def _settings() -> Settings:
 def _backend(settings: Settings, url: str | None, command: str) -> Iterator[Backend]:
     target = url or settings.url
     if target:
-        backend: Backend = RemoteBackend(target)
+        backend: Backend = RemoteBackend(target, api_key=settings.client_api_key())
     else:
         from groundwork.platform.services import build_services
 
@@ -158,8 +161,10 @@ def ingest(
     exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip (repeatable)")] = None,
     url: UrlOption = None,
 ) -> None:
-    """Ingest documents and show progress until they are indexed."""
+    """Ingest documents and show progress until they are indexed. ACLs come from sidecar files
+    (`<file>.acl.json`, or `.acl.json` in a folder above it); without one, the default ACL applies."""
     from groundwork.ingestion.sources import DEFAULT_INCLUDE, iter_folder, read_with_shared_source
+    from groundwork.platform.access.sidecars import SidecarAcls, is_sidecar
     from groundwork.platform.cli.progress import follow_jobs
 
     settings = _settings()
@@ -167,19 +172,35 @@ def ingest(
     files = (
         [root] if root.is_file() else list(iter_folder(root, include=include or DEFAULT_INCLUDE, exclude=exclude or ()))
     )
+    base = root.parent if root.is_file() else root
+    files = [f for f in files if not is_sidecar(f.name)]
     if not files:
         console.print(f"no matching files under {root}")
         raise typer.Exit(code=1)
-    base = root.parent if root.is_file() else root
-    items = [
-        NewDocument(
-            source_uri=file.as_uri(),
-            filename=file.relative_to(base).as_posix(),
-            data=read_with_shared_source(file, base),
-            metadata={"path": file.relative_to(base).as_posix()},
+    listing = [f.relative_to(base).as_posix() for f in base.rglob("*.acl.json")]
+    sidecars = SidecarAcls(listing, lambda relative: (base / relative).read_bytes())
+    items: list[NewDocument] = []
+    refused: list[tuple[Path, str]] = []
+    for file in files:
+        relative = file.relative_to(base).as_posix()
+        try:
+            acl = sidecars.acl_for(relative)
+        except PlatformError as exc:
+            refused.append((file, str(exc)))
+            continue
+        items.append(
+            NewDocument(
+                source_uri=file.as_uri(),
+                filename=relative,
+                data=read_with_shared_source(file, base),
+                metadata={"path": relative},
+                acl=acl,
+            )
         )
-        for file in files
-    ]
+    for file, reason in refused:
+        console.print(f"  [yellow]refused[/yellow] {file}: {reason}")
+    if not items:
+        raise typer.Exit(code=2)
     try:
         with _backend(settings, url, "ingest") as backend:
             datastore_id = backend.ensure_datastore(datastore)
@@ -198,7 +219,7 @@ def ingest(
         console.print(
             f"  [yellow]{failure['failure_code']}[/yellow] {failure['source_uri']}: {failure['failure_reason']}"
         )
-    if failures:
+    if failures or refused:
         raise typer.Exit(code=2)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -108,7 +109,8 @@ class Document(Base):
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     acl: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    """Reserved for access control (who may read this document)."""
+    """Who may read this document, as declared (`{"users": [...], "groups": [...], "tenant": bool}`); the
+    `document_acl` rows derived from it are what access checks use."""
     job_id: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -162,10 +164,15 @@ class Job(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_tenant_updated", "tenant_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_tenant_updated", "tenant_id", "updated_at"),
+        Index("ix_conversations_owner_updated", "tenant_id", "owner", "updated_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    owner: Mapped[str] = mapped_column(String(320), default="")
+    """The user (principal name) whose conversation this is; nobody else can read or continue it."""
     title: Mapped[str] = mapped_column(String(300), default="")
     datastore_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -185,4 +192,136 @@ class Message(Base):
     """For a user turn: the question rewritten to stand alone (what retrieval used)."""
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """For an assistant turn: citations, claims, refusal flag, mode."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Role(StrEnum):
+    """What a principal may do within its tenant; each role includes the ones before it."""
+
+    READER = "reader"
+    """Search, ask, read the documents its ACLs allow, keep conversations, give feedback."""
+    EDITOR = "editor"
+    """Also create datastores, upload, sync, retry and delete documents, change the ACLs of documents it reads."""
+    ADMIN = "admin"
+    """Also manage users, groups, API keys and every document's ACL, read the audit log, and read documents
+    whose ACL is empty."""
+
+
+class User(Base):
+    """A person or a service account of one tenant. `name` is what document ACLs name."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_user_tenant_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(320))
+    """Unique in the tenant, e.g. an email address or a login; identity tokens map to it."""
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    display_name: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="user")
+    """`user` or `service_account`."""
+    role: Mapped[str] = mapped_column(String(20), default=Role.READER)
+    """The highest role this user's API keys may carry."""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A disabled user's keys stop working at once."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_group_tenant_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    """What document ACLs and identity-token group claims name. An ACL naming a group that does not exist
+    matches nobody."""
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class ApiKey(Base):
+    """An API key: `gw_<id>_<secret>`. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AclKind(StrEnum):
+    TENANT = "tenant"
+    """Everyone in the document's tenant (`value` is empty)."""
+    USER = "user"
+    GROUP = "group"
+
+
+class DocumentAclEntry(Base):
+    """One reader of a document: the whole tenant, a user (by name) or a group (by name). A document with no
+    entries is readable by tenant admins only."""
+
+    __tablename__ = "document_acl"
+    __table_args__ = (Index("ix_document_acl_principal", "kind", "value"),)
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True, default="")
+
+
+class AuditEvent(Base):
+    """Who asked what and which documents were shown or cited. Holds ids and the principal's own words,
+    never document text: an admin reading the log learns nothing of a document it may not read."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    """The principal's name (user or service account)."""
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    action: Mapped[str] = mapped_column(String(60))
+    """`search`, `answer`, `chat.completions`, `document.read`, `acl.update`, `key.create`, ..."""
+    request_id: Mapped[str] = mapped_column(String(64), default="-")
+    query: Mapped[str | None] = mapped_column(Text, default=None)
+    """The question or query as the principal sent it."""
+    datastore_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shown_document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Documents whose passages were returned (search hits, retrieved sources, previews)."""
+    cited_document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Ids and outcomes only (refused, mode, target user/key), never document text."""
+
+
+class Feedback(Base):
+    """A thumbs up or down (with an optional comment) on one assistant message."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(320))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    rating: Mapped[int] = mapped_column(Integer)
+    """+1 (helpful) or -1 (not helpful)."""
+    comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

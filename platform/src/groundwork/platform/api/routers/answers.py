@@ -1,25 +1,18 @@
-"""Grounded answers (JSON or Server-Sent Events) and stored conversations."""
+"""Grounded answers (JSON or Server-Sent Events)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import asdict
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from groundwork.platform.answers.types import AnswerEvent, AnswerRequest
-from groundwork.platform.api.deps import AnswersDep, ConversationsDep
-from groundwork.platform.api.schemas import (
-    AnswerIn,
-    AnswerOut,
-    ConversationDetail,
-    ConversationList,
-    ConversationOut,
-    MessageOut,
-)
+from groundwork.platform.api.deps import AnswersDep, PrincipalDep
+from groundwork.platform.api.schemas import AnswerIn, AnswerOut
 from groundwork.platform.search import MetadataFilter
 
 router = APIRouter(tags=["answers"])
@@ -39,35 +32,38 @@ def sse(event: AnswerEvent) -> str:
     return f"event: {event.event}\ndata: {json.dumps(event.data, default=str)}\n\n"
 
 
+async def started_stream(events: AsyncGenerator[AnswerEvent]) -> AsyncGenerator[AnswerEvent]:
+    """`events` with its first event already produced: admission, access and datastore errors raise here, while
+    the route can still answer with an error status instead of a 200 stream."""
+    first = await anext(events)
+
+    async def rest() -> AsyncGenerator[AnswerEvent]:
+        async with aclosing(events):
+            yield first
+            async for event in events:
+                yield event
+
+    return rest()
+
+
 @router.post(
     "/v1/answer",
     summary="Answer a question from the documents, every claim cited; `stream: true` for Server-Sent Events",
     response_model=AnswerOut,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        503: {"description": "`overloaded`: the generation queue is full; retry after the Retry-After header"},
+    },
 )
-async def answer(body: AnswerIn, service: AnswersDep) -> Any:
+async def answer(body: AnswerIn, service: AnswersDep, principal: PrincipalDep) -> Any:
     request = _request(body)
     if not body.stream:
-        return AnswerOut.build(await service.answer(request))
+        return AnswerOut.build(await service.answer(request, principal))
+    events = await started_stream(service.stream(request, principal))
 
-    async def events() -> AsyncIterator[str]:
-        async for event in service.stream(request):
-            yield sse(event)
+    async def body_events() -> AsyncIterator[str]:
+        async with aclosing(events):
+            async for event in events:
+                yield sse(event)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/v1/conversations", summary="Conversations, most recent first")
-def list_conversations(
-    store: ConversationsDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
-) -> ConversationList:
-    return ConversationList(items=[ConversationOut.build(c) for c in store.list(limit=limit, offset=offset)])
-
-
-@router.get("/v1/conversations/{conversation_id}", summary="A conversation with its messages")
-def get_conversation(conversation_id: str, store: ConversationsDep) -> ConversationDetail:
-    conversation = store.get(conversation_id)
-    return ConversationDetail(
-        **ConversationOut.build(conversation).model_dump(),
-        messages=[MessageOut(**asdict(turn)) for turn in store.turns(conversation_id)],
-    )
+    return StreamingResponse(body_events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

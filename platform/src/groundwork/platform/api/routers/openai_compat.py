@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from groundwork.platform.answers.types import AnswerRequest, AnswerResult
-from groundwork.platform.api.deps import AnswersDep
+from groundwork.platform.api.deps import AnswersDep, PrincipalDep
 from groundwork.platform.errors import InvalidRequestError
 
 router = APIRouter(tags=["openai"])
@@ -59,14 +59,17 @@ def _extra(result: AnswerResult) -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", summary="OpenAI-compatible chat completions answered by the RAG agent")
-async def chat_completions(body: ChatCompletionIn, service: AnswersDep) -> Any:
+async def chat_completions(body: ChatCompletionIn, service: AnswersDep, principal: PrincipalDep) -> Any:
     questions = [_text(m) for m in body.messages if m.role == "user" and _text(m).strip()]
     if not questions:
         raise InvalidRequestError("messages must include a user message")
     request = AnswerRequest(
-        question=questions[-1], datastore_ids=body.model.split("+"), previous_questions=questions[:-1]
+        question=questions[-1],
+        datastore_ids=body.model.split("+"),
+        previous_questions=questions[:-1],
+        surface="chat.completions",
     )
-    result = await service.answer(request)
+    result = await service.answer(request, principal)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not body.stream:

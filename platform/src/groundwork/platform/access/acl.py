@@ -1,0 +1,126 @@
+"""Document ACLs: who may read a document, and the SQL condition that lets a principal see only those.
+
+A document is readable by a principal of its tenant when one of its ACL entries names the whole tenant, the
+principal's name, or a group the principal belongs to; a document with no entries is readable by tenant admins
+only. The condition is evaluated in the metadata store and its result (the allowed chunk ids) is handed to the
+vector and lexical indexes, which rank only those: an unreadable chunk never competes, so it can neither appear
+nor push a readable one out of the top k. Changing an ACL rewrites rows here and nothing in the indexes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
+from sqlalchemy.orm import Session
+
+from groundwork.platform.access.principal import Principal
+from groundwork.platform.db.models import AclKind, Document, DocumentAclEntry, Role
+from groundwork.platform.errors import InvalidRequestError
+
+MAX_ACL_ENTRIES = 1000
+MAX_NAME_LENGTH = 320
+
+
+def check_name(value: object, what: str) -> str:
+    """A user or group name: 1-320 characters, no control or format characters (they could hide one name
+    inside another). Any other character is allowed: names are compared exactly and always travel as bound
+    parameters, never inside query text."""
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
+        raise InvalidRequestError(f"{what} must be a string of 1-{MAX_NAME_LENGTH} characters")
+    if value != value.strip() or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise InvalidRequestError(f"{what} {value!r} has control characters or surrounding spaces")
+    return value
+
+
+@dataclass(frozen=True)
+class DocumentAcl:
+    """Who may read a document. Empty (no users, no groups, not tenant-wide): tenant admins only."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tenant: bool = False
+    """Everyone in the document's tenant."""
+
+    @classmethod
+    def tenant_wide(cls) -> DocumentAcl:
+        return cls(tenant=True)
+
+    @classmethod
+    def parse(cls, raw: Any, *, where: str = "acl") -> DocumentAcl:
+        """From JSON: `{"users": [...], "groups": [...], "tenant": false}` (every key optional), or the strings
+        `"tenant"` (everyone in the tenant) and `"private"` (tenant admins only)."""
+        if raw == "tenant":
+            return cls.tenant_wide()
+        if raw == "private":
+            return cls()
+        if not isinstance(raw, dict):
+            raise InvalidRequestError(
+                f'{where} must be an object {{"users", "groups", "tenant"}}, "tenant" or "private"'
+            )
+        unknown = set(raw) - {"users", "groups", "tenant"}
+        if unknown:
+            raise InvalidRequestError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+        tenant = raw.get("tenant", False)
+        if not isinstance(tenant, bool):
+            raise InvalidRequestError(f"{where}.tenant must be true or false")
+        users = cls._names(raw.get("users", []), f"{where}.users")
+        groups = cls._names(raw.get("groups", []), f"{where}.groups")
+        if len(users) + len(groups) > MAX_ACL_ENTRIES:
+            raise InvalidRequestError(f"{where} names more than {MAX_ACL_ENTRIES} users and groups")
+        return cls(users=users, groups=groups, tenant=tenant)
+
+    @staticmethod
+    def _names(raw: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(raw, list):
+            raise InvalidRequestError(f"{where} must be a list of names")
+        return tuple(sorted({check_name(item, f"{where} entry") for item in raw}))
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.tenant or self.users or self.groups)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"users": list(self.users), "groups": list(self.groups), "tenant": self.tenant}
+
+    def entries(self) -> list[tuple[str, str]]:
+        rows = [(AclKind.TENANT.value, "")] if self.tenant else []
+        rows += [(AclKind.USER.value, user) for user in self.users]
+        rows += [(AclKind.GROUP.value, group) for group in self.groups]
+        return rows
+
+
+def write_acl(session: Session, document_ids: Iterable[str], acl: DocumentAcl) -> None:
+    """Replace the ACL of documents (rows and the declared copy on the document) in the caller's transaction."""
+    ids = list(document_ids)
+    if not ids:
+        return
+    session.execute(delete(DocumentAclEntry).where(DocumentAclEntry.document_id.in_(ids)))
+    rows = [{"document_id": d, "kind": kind, "value": value} for d in ids for kind, value in acl.entries()]
+    if rows:
+        session.execute(insert(DocumentAclEntry), rows)
+    for document in session.scalars(select(Document).where(Document.id.in_(ids))):
+        document.acl = acl.to_json()
+
+
+def readable_by(principal: Principal) -> ColumnElement[bool]:
+    """The condition (over `Document`) that `principal` may read the document."""
+    same_tenant = Document.tenant_id == principal.tenant_id
+    if principal.reads_everything:
+        return same_tenant
+    named = [DocumentAclEntry.kind == AclKind.TENANT.value]
+    named.append(and_(DocumentAclEntry.kind == AclKind.USER.value, DocumentAclEntry.value == principal.name))
+    if principal.groups:
+        named.append(
+            and_(DocumentAclEntry.kind == AclKind.GROUP.value, DocumentAclEntry.value.in_(sorted(principal.groups)))
+        )
+    granted = exists(
+        select(DocumentAclEntry.document_id).where(DocumentAclEntry.document_id == Document.id, or_(*named))
+    )
+    if principal.role == Role.ADMIN:
+        unlisted = ~exists(select(DocumentAclEntry.document_id).where(DocumentAclEntry.document_id == Document.id))
+        return and_(same_tenant, or_(granted, unlisted))
+    return and_(same_tenant, granted)

@@ -1,0 +1,193 @@
+"""Identity administration for the CLI: on the data directory (as the tenant's operator) or through a server's
+`/v1/admin` API (as the admin key sent). Both return the API's JSON shapes, so commands print one format."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from groundwork.platform.access.acl import DocumentAcl
+from groundwork.platform.access.principal import Principal
+from groundwork.platform.api.schemas import ApiKeyOut, DocumentOut, GroupOut, IssuedKeyOut, TenantOut, UserOut
+from groundwork.platform.backends import RemoteBackend
+from groundwork.platform.db.models import Role, utcnow
+from groundwork.platform.services import Services
+
+Json = dict[str, Any]
+
+
+class AdminBackend(Protocol):
+    def create_user(self, name: str, *, role: Role, email: str | None, groups: list[str], kind: str) -> Json: ...
+    def list_users(self) -> list[Json]: ...
+    def update_user(self, name: str, *, role: Role | None = None, disabled: bool | None = None) -> Json: ...
+    def delete_user(self, name: str) -> None: ...
+    def create_group(self, name: str, members: list[str]) -> Json: ...
+    def list_groups(self) -> list[Json]: ...
+    def add_members(self, group: str, users: list[str]) -> None: ...
+    def remove_member(self, group: str, user: str) -> None: ...
+    def create_key(self, user: str, *, role: Role | None, name: str, expires_in_days: float | None) -> Json: ...
+    def list_keys(self) -> list[Json]: ...
+    def revoke_key(self, key_id: str) -> None: ...
+    def create_tenant(self, tenant_id: str, admin_user: str) -> Json: ...
+    def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]: ...
+    def set_acl(self, datastore: str, document_id: str, acl: DocumentAcl) -> Json: ...
+
+
+class LocalAdmin:
+    """Works on the data directory as the operator of `tenant`."""
+
+    def __init__(self, services: Services, tenant: str) -> None:
+        self._services = services
+        self._identities = services.identities
+        services.identities.ensure_tenant(tenant)
+        self._actor = Principal.operator(tenant)
+
+    def create_user(self, name: str, *, role: Role, email: str | None, groups: list[str], kind: str) -> Json:
+        user = self._identities.create_user(self._actor, name, role=role, email=email, groups=groups, kind=kind)
+        return UserOut.build(user, sorted(groups)).model_dump(mode="json")
+
+    def list_users(self) -> list[Json]:
+        members: dict[str, list[str]] = {}
+        for group, names in self._identities.list_groups(self._actor):
+            for name in names:
+                members.setdefault(name, []).append(group.name)
+        users = self._identities.list_users(self._actor)
+        return [UserOut.build(u, sorted(members.get(u.name, []))).model_dump(mode="json") for u in users]
+
+    def update_user(self, name: str, *, role: Role | None = None, disabled: bool | None = None) -> Json:
+        user = self._identities.update_user(self._actor, name, role=role, disabled=disabled)
+        return UserOut.build(user, self._identities.user_groups(self._actor, user.id)).model_dump(mode="json")
+
+    def delete_user(self, name: str) -> None:
+        self._identities.delete_user(self._actor, name)
+
+    def create_group(self, name: str, members: list[str]) -> Json:
+        group = self._identities.create_group(self._actor, name)
+        if members:
+            self._identities.add_members(self._actor, name, members)
+        return GroupOut(id=group.id, name=group.name, description="", members=sorted(members)).model_dump(mode="json")
+
+    def list_groups(self) -> list[Json]:
+        return [
+            GroupOut(id=g.id, name=g.name, description=g.description, members=m).model_dump(mode="json")
+            for g, m in self._identities.list_groups(self._actor)
+        ]
+
+    def add_members(self, group: str, users: list[str]) -> None:
+        self._identities.add_members(self._actor, group, users)
+
+    def remove_member(self, group: str, user: str) -> None:
+        self._identities.remove_members(self._actor, group, [user])
+
+    def create_key(self, user: str, *, role: Role | None, name: str, expires_in_days: float | None) -> Json:
+        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        issued = self._identities.create_key(self._actor, user, role=role, name=name, expires_at=expires)
+        key = ApiKeyOut.build(issued.key, issued.user_name).model_dump()
+        return IssuedKeyOut(**key, token=issued.token).model_dump(mode="json")
+
+    def list_keys(self) -> list[Json]:
+        return [ApiKeyOut.build(k, u).model_dump(mode="json") for k, u in self._identities.list_keys(self._actor)]
+
+    def revoke_key(self, key_id: str) -> None:
+        self._identities.revoke_key(self._actor, key_id)
+
+    def create_tenant(self, tenant_id: str, admin_user: str) -> Json:
+        operator = Principal.operator(self._services.settings.default_tenant)
+        tenant = self._identities.create_tenant(operator, tenant_id)
+        self._identities.create_user(operator, admin_user, role=Role.ADMIN, tenant_id=tenant.id)
+        issued = self._identities.create_key(operator, admin_user, name="tenant bootstrap", tenant_id=tenant.id)
+        key = ApiKeyOut.build(issued.key, issued.user_name).model_dump()
+        return {
+            "tenant": TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at).model_dump(mode="json"),
+            "admin_key": IssuedKeyOut(**key, token=issued.token).model_dump(mode="json"),
+        }
+
+    def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]:
+        entries = self._services.audit.entries(self._actor, actor=actor, action=action, limit=limit)
+        return [
+            {
+                **{k: v for k, v in e.__dict__.items() if k not in ("shown", "cited")},
+                "at": e.at.isoformat(),
+                "shown": [d.__dict__ for d in e.shown],
+                "cited": [d.__dict__ for d in e.cited],
+            }
+            for e in entries
+        ]
+
+    def set_acl(self, datastore: str, document_id: str, acl: DocumentAcl) -> Json:
+        documents = self._services.documents
+        found = documents.get_datastore(self._actor, datastore)
+        return DocumentOut.build(documents.set_acl(self._actor, found.id, document_id, acl)).model_dump(mode="json")
+
+
+class RemoteAdmin:
+    """Calls a server's `/v1/admin` API with an admin key."""
+
+    def __init__(self, remote: RemoteBackend) -> None:
+        self._remote = remote
+
+    def _call(self, method: str, path: str, json: Json | None = None, params: Json | None = None) -> Any:
+        return self._remote.call(method, path, json=json, params=params)
+
+    def create_user(self, name: str, *, role: Role, email: str | None, groups: list[str], kind: str) -> Json:
+        body = {"name": name, "role": role, "email": email, "groups": groups, "kind": kind}
+        result: Json = self._call("POST", "/v1/admin/users", body)
+        return result
+
+    def list_users(self) -> list[Json]:
+        result: list[Json] = self._call("GET", "/v1/admin/users")
+        return result
+
+    def update_user(self, name: str, *, role: Role | None = None, disabled: bool | None = None) -> Json:
+        body = {k: v for k, v in {"role": role, "disabled": disabled}.items() if v is not None}
+        result: Json = self._call("PATCH", f"/v1/admin/users/{_segment(name)}", body)
+        return result
+
+    def delete_user(self, name: str) -> None:
+        self._call("DELETE", f"/v1/admin/users/{_segment(name)}")
+
+    def create_group(self, name: str, members: list[str]) -> Json:
+        result: Json = self._call("POST", "/v1/admin/groups", {"name": name, "members": members})
+        return result
+
+    def list_groups(self) -> list[Json]:
+        result: list[Json] = self._call("GET", "/v1/admin/groups")
+        return result
+
+    def add_members(self, group: str, users: list[str]) -> None:
+        self._call("POST", f"/v1/admin/groups/{_segment(group)}/members", {"users": users})
+
+    def remove_member(self, group: str, user: str) -> None:
+        self._call("DELETE", f"/v1/admin/groups/{_segment(group)}/members/{_segment(user)}")
+
+    def create_key(self, user: str, *, role: Role | None, name: str, expires_in_days: float | None) -> Json:
+        body = {"user": user, "role": role, "name": name, "expires_in_days": expires_in_days}
+        result: Json = self._call("POST", "/v1/admin/api-keys", body)
+        return result
+
+    def list_keys(self) -> list[Json]:
+        result: list[Json] = self._call("GET", "/v1/admin/api-keys")
+        return result
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/v1/admin/api-keys/{_segment(key_id)}")
+
+    def create_tenant(self, tenant_id: str, admin_user: str) -> Json:
+        result: Json = self._call("POST", "/v1/admin/tenants", {"id": tenant_id, "admin_user": admin_user})
+        return result
+
+    def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]:
+        params = {k: v for k, v in {"actor": actor, "action": action, "limit": limit}.items() if v is not None}
+        result: list[Json] = self._call("GET", "/v1/admin/audit", params=params)
+        return result
+
+    def set_acl(self, datastore: str, document_id: str, acl: DocumentAcl) -> Json:
+        path = f"/v1/datastores/{_segment(datastore)}/documents/{_segment(document_id)}/acl"
+        result: Json = self._call("PUT", path, acl.to_json())
+        return result
+
+
+def _segment(value: str) -> str:
+    """A path segment, percent-encoded (names may hold any character)."""
+    return quote(value, safe="")
