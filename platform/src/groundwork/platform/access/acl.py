@@ -111,7 +111,15 @@ def readable_by(principal: Principal) -> ColumnElement[bool]:
     same_tenant = Document.tenant_id == principal.tenant_id
     if principal.reads_everything:
         return same_tenant
+    if principal.audience:
+        return and_(same_tenant, *(readable_by(member) for member in principal.audience))
     named = [DocumentAclEntry.kind == AclKind.TENANT.value]
+    if principal.method == "tenant_public":
+        named = named[:1]
+        return and_(
+            same_tenant,
+            exists(select(DocumentAclEntry.document_id).where(DocumentAclEntry.document_id == Document.id, *named)),
+        )
     named.append(and_(DocumentAclEntry.kind == AclKind.USER.value, DocumentAclEntry.value == principal.name))
     if principal.groups:
         named.append(

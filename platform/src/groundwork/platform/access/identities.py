@@ -394,6 +394,23 @@ class IdentityService:
             tenant_id=tenant_id, name=name, role=role, groups=frozenset(known), key_id=subject, method="jwt"
         )
 
+    def principal_for_user(
+        self, tenant_id: str, *, name: str | None = None, email: str | None = None
+    ) -> Principal | None:
+        """The reader principal of a registered, enabled user found by name or email (for integrations such as
+        Slack that learn who someone is from elsewhere); None if there is no such user."""
+        if not name and not email:
+            return None
+        with self._db.session() as session:
+            condition = User.name == name if name else User.email == email
+            user = session.scalar(select(User).where(User.tenant_id == tenant_id, condition))
+            if user is None or user.disabled:
+                return None
+            groups = self._groups_of(session, user.id)
+            return Principal(
+                tenant_id=tenant_id, name=user.name, role=Role.READER, groups=frozenset(groups), method="integration"
+            )
+
     def bootstrap_admin(self, tenant_id: str) -> IssuedKey | None:
         """First start with access control on: create the tenant's `admin` user and an admin key, unless the
         tenant already has a working admin key. Returns the new key (its token is shown once)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -10,7 +11,7 @@ from groundwork.platform.errors import PermissionDeniedError
 
 _RANK = {Role.READER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 
-AuthMethod = Literal["api_key", "jwt", "operator", "anonymous"]
+AuthMethod = Literal["api_key", "jwt", "operator", "anonymous", "integration", "audience", "tenant_public"]
 
 
 def role_at_least(role: Role | str, minimum: Role) -> bool:
@@ -33,11 +34,27 @@ class Principal:
     reads_everything: bool = False
     """Only for `operator` principals: CLI commands and evaluation that open the data directory themselves
     (whoever can read the data directory can read every blob in it anyway). Never set for a request."""
+    audience: tuple[Principal, ...] = ()
+    """When set, this principal stands for a group of people reading together (a Slack channel): it may read
+    only what EVERY one of them may read. Its own name and groups then grant nothing."""
 
     @classmethod
     def operator(cls, tenant_id: str) -> Principal:
         """The principal of local operator tools (the CLI without `--url`, evaluation, workers)."""
         return cls(tenant_id=tenant_id, name="operator", role=Role.ADMIN, method="operator", reads_everything=True)
+
+    @classmethod
+    def shared_audience(cls, tenant_id: str, name: str, members: Sequence[Principal]) -> Principal:
+        """A reader that sees only the documents every one of `members` may read (none, if `members` is empty
+        or spans tenants)."""
+        if not members or any(m.tenant_id != tenant_id or m.reads_everything for m in members):
+            return cls.tenant_public(tenant_id, name)
+        return cls(tenant_id=tenant_id, name=name, role=Role.READER, method="audience", audience=tuple(members))
+
+    @classmethod
+    def tenant_public(cls, tenant_id: str, name: str) -> Principal:
+        """A reader of the tenant's tenant-wide documents only (for an audience that cannot be resolved)."""
+        return cls(tenant_id=tenant_id, name=name, role=Role.READER, method="tenant_public")
 
     @property
     def rate_key(self) -> str:
