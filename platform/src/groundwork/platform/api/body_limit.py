@@ -1,8 +1,9 @@
 """Refuse request bodies over `api.max_request_bytes` with 413 before reading them.
 
 A declared `Content-Length` over the limit is refused at once, without reading a byte of the body. A body
-without one (chunked) is counted as it arrives and the request fails with 413 as soon as it passes the limit, so
-memory never holds more than the limit. A pure ASGI middleware, so it sees the body before any framework reads it.
+without one (chunked) is counted as it arrives; once it passes the limit the application is told the client
+went away (so it stops reading) and the answer is 413, so memory never holds more than the limit. A pure ASGI
+middleware, so it sees the body before any framework reads it.
 """
 
 from __future__ import annotations
@@ -29,25 +30,43 @@ class BodyLimitMiddleware:
             await self._refuse(send, int(declared))
             return
         received = 0
+        overflow = False
+        started = False
         limit = self._max_bytes
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, overflow
+            if overflow:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise RequestTooLargeError(f"request body is larger than the {limit}-byte limit")
+                    overflow = True  # the app sees a client that went away, and stops reading
+                    return {"type": "http.disconnect"}
             return message
 
-        await self._app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if overflow and not started:
+                return  # the app's reaction to the "disconnect" is replaced by the 413 below
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-    async def _refuse(self, send: Send, declared: int) -> None:
+        try:
+            await self._app(scope, counted, guarded)
+        except Exception:
+            if not overflow or started:
+                raise
+        if overflow and not started:
+            await self._refuse(send, received)
+
+    async def _refuse(self, send: Send, size: int) -> None:
         body = json.dumps(
             {
                 "error": {
                     "code": RequestTooLargeError.code,
-                    "message": f"request body of {declared} bytes is larger than the {self._max_bytes}-byte limit",
+                    "message": f"request body of {size}+ bytes is larger than the {self._max_bytes}-byte limit",
                     "request_id": request_id.get(),
                 }
             }
