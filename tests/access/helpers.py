@@ -29,23 +29,35 @@ def add_group(admin: TestClient, name: str) -> None:
 
 
 def upload(
-    client: TestClient, datastore: str, name: str, text: str, acl: Any = None, *, title: str | None = None
+    client: TestClient,
+    datastore: str,
+    name: str,
+    text: str,
+    acl: Any = None,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     form = {} if acl is None else {"acl": json.dumps(acl)}
     if title is not None:
         form["title"] = title
     response = client.post(
-        f"/v1/datastores/{datastore}/documents", files={"file": (name, text.encode(), "text/markdown")}, data=form
+        f"/v1/datastores/{datastore}/documents",
+        files={"file": (name, text.encode(), "text/markdown")},
+        data=form,
+        headers=headers,
     )
     assert response.status_code == 202, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def wait_job(client: TestClient, job_id: str, timeout: float = 120) -> dict[str, Any]:
+def wait_job(
+    client: TestClient, job_id: str, timeout: float = 120, *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
         if job["status"] in ("succeeded", "completed_with_errors"):
             return job
         time.sleep(0.1)

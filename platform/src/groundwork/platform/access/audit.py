@@ -2,7 +2,8 @@
 
 Entries hold ids and the principal's own words (its query), never document text or answers. When an admin
 reads the log, each document id comes with its title only if that admin may read the document; otherwise it
-is marked restricted. So the log tells an admin nothing about a document that its ACL hides from them.
+is marked restricted, and the entry's query is withheld too: a question asked about a document can quote it.
+So the log tells an admin nothing about a document that its ACL hides from them.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ class AuditEntry:
     action: str
     request_id: str
     query: str | None
+    """None when withheld (the entry showed or cited a document the reader of the log may not read)."""
     datastore_ids: list[str]
     shown: list[AuditedDocument]
     cited: list[AuditedDocument]
     details: dict[str, Any] = field(default_factory=dict)
+    query_withheld: bool = False
 
 
 class AuditLog:
@@ -116,19 +119,24 @@ class AuditLog:
         def documents(document_ids: Sequence[str]) -> list[AuditedDocument]:
             return [AuditedDocument(d, titles.get(d), d not in titles) for d in document_ids]
 
-        return [
-            AuditEntry(
-                id=e.id,
-                at=e.at,
-                actor=e.actor,
-                key_id=e.key_id,
-                action=e.action,
-                request_id=e.request_id,
-                query=e.query,
-                datastore_ids=list(e.datastore_ids),
-                shown=documents(e.shown_document_ids),
-                cited=documents(e.cited_document_ids),
-                details=dict(e.details),
+        entries: list[AuditEntry] = []
+        for event in events:
+            shown, cited = documents(event.shown_document_ids), documents(event.cited_document_ids)
+            withheld = any(d.restricted for d in (*shown, *cited))
+            entries.append(
+                AuditEntry(
+                    id=event.id,
+                    at=event.at,
+                    actor=event.actor,
+                    key_id=event.key_id,
+                    action=event.action,
+                    request_id=event.request_id,
+                    query=None if withheld else event.query,
+                    datastore_ids=list(event.datastore_ids),
+                    shown=shown,
+                    cited=cited,
+                    details=dict(event.details),
+                    query_withheld=withheld,
+                )
             )
-            for e in events
-        ]
+        return entries

@@ -538,3 +538,6 @@ class AuditEntryOut(BaseModel):
     shown: list[AuditDocumentOut]
     cited: list[AuditDocumentOut]
     details: dict[str, Any]
+    query_withheld: bool = Field(
+        description="The query is withheld: the entry showed or cited a document the caller may not read"
+    )

@@ -206,6 +206,7 @@ def audit_log(
             shown=[AuditDocumentOut(**d.__dict__) for d in e.shown],
             cited=[AuditDocumentOut(**d.__dict__) for d in e.cited],
             details=e.details,
+            query_withheld=e.query_withheld,
         )
         for e in entries
     ]
