@@ -1,12 +1,13 @@
 locals {
   dws    = var.provisioning != "onDemand"
   queued = var.provisioning == "queued"
+  pools  = toset(concat([var.accelerator], var.additional_accelerator_pools))
 }
 
 # A3: NVIDIA H100/H200. Flex-start nodes come from the Dynamic Workload Scheduler when pods wait for them; with
 # queued provisioning only a ProvisioningRequest can bring nodes (all of a request's nodes at once).
 resource "google_container_node_pool" "gpu" {
-  count          = var.accelerator == "gpu" ? 1 : 0
+  count          = contains(local.pools, "gpu") ? 1 : 0
   name           = var.gpu.node_pool
   cluster        = google_container_cluster.groundwork.id
   location       = var.region
@@ -61,7 +62,7 @@ resource "google_container_node_pool" "gpu" {
 
 # TPU v6e (Trillium), one single-host slice per node (ct6e-standard-8t: 8 chips, topology 2x4).
 resource "google_container_node_pool" "tpu" {
-  count          = var.accelerator == "tpu" ? 1 : 0
+  count          = contains(local.pools, "tpu") ? 1 : 0
   name           = var.tpu.node_pool
   cluster        = google_container_cluster.groundwork.id
   location       = var.region

@@ -42,6 +42,12 @@ variable "accelerator" {
   }
 }
 
+variable "additional_accelerator_pools" {
+  description = "Accelerator pools kept besides `accelerator`'s, e.g. [\"gpu\"] while moving a deployment from GPU to TPU."
+  type        = list(string)
+  default     = []
+}
+
 variable "provisioning" {
   description = "onDemand, flexStart (DWS flex-start nodes) or queued (DWS queued provisioning, ProvisioningRequests)."
   type        = string

@@ -61,7 +61,7 @@ def test_cluster_has_workload_identity_and_managed_prometheus() -> None:
 @pytest.mark.parametrize("accelerator", ["gpu", "tpu"])
 def test_accelerator_pools_use_flex_start_or_queued_provisioning(accelerator: str) -> None:
     pool = _resources()[("google_container_node_pool", accelerator)]
-    assert pool["count"] == f'${{var.accelerator == "{accelerator}" ? 1 : 0}}'
+    assert pool["count"] == f'${{contains(local.pools, "{accelerator}") ? 1 : 0}}'
     [queued] = pool["dynamic"]
     assert queued["queued_provisioning"]["for_each"] == "${local.queued ? [1] : []}"
     node = pool["node_config"][0]
@@ -72,6 +72,7 @@ def test_accelerator_pools_use_flex_start_or_queued_provisioning(accelerator: st
     locals_ = {k: v for block in _parsed()["locals"] for k, v in block.items()}
     assert locals_["dws"] == '${var.provisioning != "onDemand"}'
     assert locals_["queued"] == '${var.provisioning == "queued"}'
+    assert locals_["pools"] == "${toset(concat([var.accelerator], var.additional_accelerator_pools))}"
 
 
 def test_node_pools_match_what_the_chart_schedules_on() -> None:
