@@ -164,7 +164,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         handlers.update(make_handlers(context, documents.enqueue_retry))
         search = SearchService(database, indexes, embedder, settings.retrieval)
         conversations = ConversationStore(database)
-        generation = GenerationRuntime(settings.generation)
+        generation = GenerationRuntime(settings.generation, storage=settings.storage)
         answers = AnswerService(
             search,
             generation.generator,

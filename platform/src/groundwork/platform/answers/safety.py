@@ -84,22 +84,26 @@ class LinkPolicy:
 def _unfinished_from(text: str) -> int:
     """Where the trailing part that could still change how it is sanitized starts: the word being written
     (it may be a URL), counting a construct opened by `[`, `(` or `<` (a link, an image, a tag) as part of
-    the word until it closes and whitespace follows; or the whole line while it may be a reference
-    definition. Everything before is final."""
+    the word until it closes and whitespace follows. Constructs may span lines within a paragraph (CommonMark
+    allows line endings in link text and before a destination), so depth is counted from the paragraph's start;
+    and a line that may be a reference definition is held until it ends. Everything before is final."""
+    paragraph_start = text.rfind("\n\n") + 2 if "\n\n" in text else 0
     line_start = text.rfind("\n") + 1
-    line = text[line_start:]
-    if re.match(r"[ \t]{0,3}\[", line):
-        return line_start
+    if re.match(r"[ \t]{0,3}\[", text[line_start:]):
+        line_hold = line_start
+    else:
+        line_hold = len(text)
     depth = 0
-    boundary = 0  # index in `line` after the last whitespace outside any construct
-    for index, char in enumerate(line):
+    boundary = paragraph_start  # after the last whitespace outside any construct
+    for index in range(paragraph_start, len(text)):
+        char = text[index]
         if char in "[(<":
             depth += 1
         elif char in "])>" and depth:
             depth -= 1
-        elif char in " \t" and depth == 0:
+        elif char in " \t\n" and depth == 0:
             boundary = index + 1
-    return line_start + boundary
+    return min(boundary, line_hold)
 
 
 class StreamSanitizer:

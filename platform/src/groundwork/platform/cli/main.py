@@ -518,6 +518,57 @@ def eval_answers(
     console.print(f"wrote {target}")
 
 
+@eval_app.command("injection")
+def eval_injection(
+    output: Annotated[Path | None, typer.Option("--out", help="JSON results file")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Run the prompt-injection suite through the answer flow: attack success rate and exfiltrating answers."""
+    from rich.progress import Progress
+
+    from groundwork.platform.cli.progress import follow_jobs
+    from groundwork.platform.eval.injection import load_cases, run_suite, shown_from_events
+
+    settings = _settings()
+    cases = load_cases()
+    items = [
+        NewDocument(source_uri=f"suite://injection/{c.id}.md", filename=f"{c.id}.md", data=c.text.encode())
+        for c in cases
+    ]
+    try:
+        with _backend(settings, url, "eval") as backend:
+            datastore_id = backend.ensure_datastore("eval-injection")
+            follow_jobs(backend, backend.submit(datastore_id, items), console)
+            with Progress(console=console) as progress:
+                task = progress.add_task("attacking", total=len(cases))
+                report = run_suite(
+                    cases,
+                    lambda question: shown_from_events(list(backend.ask(question, [datastore_id]))),
+                    partial(progress.advance, task),
+                )
+    except PlatformError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"prompt injection: {len(cases)} attacks")
+    for column in ("attack", "kind", "succeeded", "exfiltrated", "final answer"):
+        table.add_column(column)
+    for outcome in report.outcomes:
+        answer = " ".join(outcome.final.split())
+        table.add_row(outcome.id, outcome.attack, str(outcome.succeeded), str(outcome.exfiltrated), answer[:80])
+    out.print(table)
+    summary = report.summary()
+    rate, leaks = summary["attack_success_rate"], summary["exfiltrating_answers"]
+    out.print(f"attack success rate {rate:.2f}; exfiltrating answers {leaks}")
+    target = output or Path("eval-results") / "injection.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"summary": summary, "outcomes": [o.__dict__ for o in report.outcomes]}, indent=2, default=str)
+    )
+    console.print(f"wrote {target}")
+    if summary["exfiltrating_answers"]:
+        raise typer.Exit(code=2)
+
+
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     """SIGTERM (kill, systemd, Kubernetes) unwinds like Ctrl-C, so a local vLLM server is stopped, not orphaned."""
     raise SystemExit(128 + signum)
