@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from google.cloud import storage
 
-from groundwork.platform.config import StorageConfig
+from groundwork.platform.config import DatabaseConfig, StorageConfig
+from groundwork.platform.services import Services, build_services
 from groundwork.platform.storage.gcs import make_gcs_client
+from tests.conftest import make_settings
 
 EMULATOR = Path(sys.executable).with_name("gcp-storage-emulator")
 
@@ -76,3 +78,20 @@ def new_bucket(client: storage.Client) -> str:
     name = f"gw-test-{uuid.uuid4().hex[:12]}"
     client.create_bucket(name)
     return name
+
+
+@pytest.fixture
+def gcs_services(
+    tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client, database_url: str
+) -> Iterator[Services]:
+    """Services whose blob store is a bucket on the emulator (and whose `gs://` sources are read there), on
+    SQLite and on PostgreSQL."""
+    storage_config = StorageConfig(
+        backend="gcs", gcs_bucket=new_bucket(gcs_client), gcs_prefix="groundwork", emulator_host=gcs_emulator
+    )
+    settings = make_settings(tmp_path / "data", storage=storage_config, database=DatabaseConfig(url=database_url))
+    built = build_services(settings, owner="pytest")
+    try:
+        yield built
+    finally:
+        built.close()

@@ -3,21 +3,20 @@ whole ingestion pipeline runs with its blobs in GCS, and searches see what the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from google.cloud import storage
 from sqlalchemy import select
 
-from groundwork.platform.config import DatabaseConfig, IngestionConfig, StorageConfig
+from groundwork.platform.config import IngestionConfig
 from groundwork.platform.db.models import Chunk, Document, DocumentStatus
 from groundwork.platform.errors import InvalidRequestError, NotFoundError
 from groundwork.platform.search import SearchQuery
-from groundwork.platform.services import Services, build_services
+from groundwork.platform.services import Services
 from groundwork.platform.sync import FINGERPRINT_KEY, SyncService, parse_gs_uri
 from groundwork.retrieval.types import SearchMode
-from tests.conftest import OPERATOR, make_settings, shared_data
+from tests.conftest import OPERATOR, shared_data
 
 from .conftest import new_bucket
 
@@ -33,23 +32,6 @@ K8S_OPERATOR = ("integrations", "kubernetes-operator.md")
 
 def dapr_page(*parts: str) -> bytes:
     return shared_data("engdocs", *DAPR, *parts).read_bytes()
-
-
-@pytest.fixture
-def gcs_services(
-    tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client, database_url: str
-) -> Iterator[Services]:
-    """Services whose blob store is a bucket on the emulator (and whose `gs://` sources are read there), on
-    SQLite and on PostgreSQL."""
-    storage_config = StorageConfig(
-        backend="gcs", gcs_bucket=new_bucket(gcs_client), gcs_prefix="groundwork", emulator_host=gcs_emulator
-    )
-    settings = make_settings(tmp_path / "data", storage=storage_config, database=DatabaseConfig(url=database_url))
-    built = build_services(settings, owner="pytest")
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def sync_service(services: Services) -> SyncService:
