@@ -19,4 +19,5 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if [ "${1:-}" = "--dev" ]; then
   "${PIP[@]}" install -c constraints.txt -r requirements-dev.txt
 fi
+scripts/setup_ui.sh "${1:-}"   # the chat UI's libraries (npm ci); with --dev also Debian's Chromium
 echo "installed into .venv ($(.venv/bin/python --version))"

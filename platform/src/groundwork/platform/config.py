@@ -362,6 +362,19 @@ class CloudConfig(BaseModel):
     """How often `groundwork capacity status --watch` reads the ProvisioningRequest."""
 
 
+class UiConfig(BaseModel):
+    """The chat web UI that `groundwork serve` serves at `/` (docs/ui.md)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Serve the chat UI at `/` and its files under `/ui/`. Off: the server answers only the API."""
+    directory: Path | None = None
+    """The UI's folder (`index.html`, `src/`, `styles/`, and `node_modules/` from `npm ci`). Unset: the `ui/`
+    folder of the source checkout the platform package is installed from (`pip install -e ./platform`, as
+    `scripts/setup.sh` does)."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Build it once in the entry point and pass it down."""
 
@@ -409,6 +422,8 @@ class Settings(BaseSettings):
     """Access control."""
     cloud: CloudConfig = Field(default_factory=CloudConfig)
     """Google Cloud models and capacity."""
+    ui: UiConfig = Field(default_factory=UiConfig)
+    """The chat web UI."""
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"

@@ -26,6 +26,7 @@ from groundwork.platform.api.routers import (
     metrics,
     openai_compat,
     search,
+    ui,
 )
 from groundwork.platform.config import Settings
 from groundwork.platform.services import Services, build_services
@@ -77,7 +78,20 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         response.headers["X-Request-ID"] = rid
         return response
 
-    routers = (health, metrics, me, admin, datastores, documents, jobs, search, answers, conversations, openai_compat)
+    routers = (
+        health,
+        metrics,
+        me,
+        admin,
+        datastores,
+        documents,
+        jobs,
+        search,
+        answers,
+        conversations,
+        openai_compat,
+        ui,
+    )
     for module in routers:
         router = module.router
         app.include_router(router)
