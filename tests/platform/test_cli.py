@@ -117,3 +117,52 @@ def test_commands_use_the_server_and_never_open_its_data_directory(
     assert json.loads(run(env_url, "search", "roll out", "--datastore", "handbook", "--json").stdout)
     missing = run(env_url, "search", "x", "--datastore", "nope", check=False)
     assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_admin_commands_manage_identities_and_acls_through_the_server(
+    env: dict[str, str], docs: Path, server: str
+) -> None:
+    """The admin key the server wrote is what `--url` commands send on this machine; a reader key is just that."""
+    remote = {**env, "GROUNDWORK_URL": server}
+    (docs / "guides" / "backup.md.acl.json").write_text(json.dumps({"groups": ["sre"]}))
+    result = run(remote, "ingest", str(docs / "guides"), "--datastore", "handbook")
+    assert "2 of 2 documents indexed" in result.stderr
+    run(remote, "admin", "group", "create", "sre")
+    run(remote, "admin", "user", "create", "ana", "--role", "reader")
+    token = run(remote, "admin", "key", "create", "--user", "ana", "--name", "laptop").stdout.strip()
+    assert token.startswith("gw_")
+    users = run(remote, "admin", "user", "list").stdout
+    assert "ana" in users and "reader" in users
+
+    as_ana = {**remote, "GROUNDWORK_API_KEY": token}
+
+    def ana_sees() -> set[str]:
+        hits = json.loads(run(as_ana, "search", "backup deploy", "--datastore", "handbook", "--json").stdout)
+        return {Path(h["source_uri"]).name for h in hits}
+
+    assert ana_sees() == {"deploy.md"}  # backup.md's sidecar names the group sre, which ana is not in
+    run(remote, "admin", "group", "add", "sre", "ana")
+    assert ana_sees() == {"deploy.md", "backup.md"}
+    denied = run(as_ana, "admin", "user", "list", check=False)
+    assert denied.returncode == 1 and "forbidden" in denied.stderr
+
+    hits = json.loads(run(as_ana, "search", "nightly backup", "--datastore", "handbook", "--json").stdout)
+    document_id = next(h["document_id"] for h in hits if h["source_uri"].endswith("backup.md"))
+    run(remote, "acl", "set", "handbook", document_id, "--user", "bo")
+    assert ana_sees() == {"deploy.md"}
+    key_id = token.split("_")[1]
+    run(remote, "admin", "key", "revoke", key_id)
+    refused = run(as_ana, "search", "backup", "--datastore", "handbook", check=False)
+    assert refused.returncode == 1 and "revoked" in refused.stderr
+    audit = json.loads(run(remote, "admin", "audit", "--actor", "ana", "--json").stdout)
+    assert audit and all(entry["actor"] == "ana" for entry in audit)
+
+
+def test_admin_commands_work_on_the_data_directory(env: dict[str, str]) -> None:
+    """Without a server: the operator creates a tenant and its first admin; the key works once a server runs."""
+    created = run(env, "admin", "tenant", "create", "acme")
+    assert created.stdout.strip().startswith("gw_")
+    run(env, "admin", "user", "create", "ana@acme.com", "--tenant", "acme", "--role", "editor")
+    listed = run(env, "admin", "user", "list", "--tenant", "acme").stdout
+    assert "ana@acme.com" in listed and "admin" in listed
+    assert "ana@acme.com" not in run(env, "admin", "user", "list").stdout  # the operator tenant has its own users

@@ -215,6 +215,8 @@ class RemoteBackend:
                 data["title"] = item.title
             if item.metadata:
                 data["metadata"] = json.dumps(item.metadata)
+            if item.acl is not None:
+                data["acl"] = json.dumps(item.acl.to_json())
             response = self._client.post(
                 f"/v1/datastores/{datastore_id}/documents",
                 files={"file": (item.filename, item.data, item.declared_mime_type or "application/octet-stream")},
