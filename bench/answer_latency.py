@@ -161,7 +161,9 @@ def wait_model(url: str, server: Server, timeout: float) -> float:
     raise BenchError(f"the language model was not ready after {timeout:.0f}s:\n{server.log_tail()}")
 
 
-def prepare(url: str, settings: Settings, counter: TokenCounter, questions: Sequence[dict[str, Any]]) -> list[Prepared]:
+def prepare(
+    server: Server, settings: Settings, counter: TokenCounter, questions: Sequence[dict[str, Any]]
+) -> list[Prepared]:
     """Each question's vLLM request body, built by the answer flow's own code from `/v1/search` hits."""
     answers, generation = settings.answers, settings.generation
     budget = ContextBudget(
@@ -170,7 +172,7 @@ def prepare(url: str, settings: Settings, counter: TokenCounter, questions: Sequ
         overhead_tokens=OVERHEAD_TOKENS,
     )
     prepared: list[Prepared] = []
-    with httpx.Client(base_url=url, timeout=60.0) as client:
+    with httpx.Client(base_url=server.url, timeout=60.0, headers=server.headers) as client:
         for q in questions:
             body = {"query": q["question"], "datastore_ids": [DATASTORE], "top_k": answers.top_k, "mode": "hybrid"}
             response = client.post("/v1/search", json=body)
@@ -284,7 +286,7 @@ def via_raw(client: httpx.Client, item: Prepared, concurrency: int, order: int) 
     )
 
 
-def run_level(api: str, vllm: str, items: Sequence[Prepared], concurrency: int) -> list[Measurement]:
+def run_level(server: Server, vllm: str, items: Sequence[Prepared], concurrency: int) -> list[Measurement]:
     """Each item down both paths, back to back, from `concurrency` threads; even items answer-first."""
     counter = itertools.count()
     lock = threading.Lock()
@@ -293,7 +295,8 @@ def run_level(api: str, vllm: str, items: Sequence[Prepared], concurrency: int) 
 
     def worker() -> None:
         timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=10.0)
-        with httpx.Client(base_url=api, timeout=timeout) as a, httpx.Client(base_url=vllm, timeout=timeout) as r:
+        api = httpx.Client(base_url=server.url, timeout=timeout, headers=server.headers)
+        with api as a, httpx.Client(base_url=vllm, timeout=timeout) as r:
             while True:
                 with lock:
                     number = next(counter)
@@ -467,16 +470,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             python=str(Path(settings.generation.vllm_python).expanduser().absolute()),
         ).path
         counter = TokenCounter.from_model_dir(model_dir)
-        items = prepare(server.url, settings, counter, questions)
+        items = prepare(server, settings, counter, questions)
         if len(items) < needed:
             raise BenchError(f"only {len(items)} questions pass the relevance gate; need {needed}")
         warm, items = items[: args.warmup], items[args.warmup : needed]
         print(f"warm-up: {len(warm)} pairs", flush=True)
-        run_level(server.url, vllm_url, warm, 1)
+        run_level(server, vllm_url, warm, 1)
         measurements: list[Measurement] = []
         for level in args.concurrency:
             print(f"concurrency {level}: {len(items)} questions x 2 paths ...", flush=True)
-            measurements.extend(run_level(server.url, vllm_url, items, level))
+            measurements.extend(run_level(server, vllm_url, items, level))
     finally:
         server.stop()
     mismatched = [

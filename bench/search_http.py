@@ -162,7 +162,14 @@ class Server:
     def __init__(self, data_dir: Path, port: int, log_path: Path, threads: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
-        env = dict(os.environ, GROUNDWORK_DATA_DIR=str(data_dir), GROUNDWORK_LOG_LEVEL="WARNING")
+        self._key_file = data_dir / "admin-api-key"  # written by the server at start (access control is on)
+        # Requests carry the admin key; the per-key rate limit would throttle a benchmark, so it is off.
+        env = dict(
+            os.environ,
+            GROUNDWORK_DATA_DIR=str(data_dir),
+            GROUNDWORK_LOG_LEVEL="WARNING",
+            GROUNDWORK_ACCESS__RATE_LIMIT_PER_MINUTE="0",
+        )
         if threads:  # read by torch (intra-op pool) and by FAISS's OpenMP runtime at start-up
             env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
         env.pop("GROUNDWORK_URL", None)
@@ -189,6 +196,11 @@ class Server:
                 time.sleep(0.25)
         raise BenchError(f"groundwork serve was not ready after {timeout:.0f}s:\n{self.log_tail()}")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization with the admin key the server wrote (read once it is ready)."""
+        return {"Authorization": f"Bearer {self._key_file.read_text().strip()}"}
+
     def log_tail(self, lines: int = 30) -> str:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -205,18 +217,18 @@ class Server:
 
 
 def http_level(
-    url: str, datastore: str, queries: Sequence[str], concurrency: int, requests: int, threads: int
+    server: Server, datastore: str, queries: Sequence[str], concurrency: int, requests: int, threads: int
 ) -> HttpLevel:
     """`requests` searches from `concurrency` threads, each with its own client; queries are taken in turn."""
     counter = itertools.count()
     lock = threading.Lock()
     latencies: list[float] = []
-    server: dict[str, list[float]] = {"total_ms": [], "embed_ms": [], "index_ms": []}
+    reported: dict[str, list[float]] = {"total_ms": [], "embed_ms": [], "index_ms": []}
     errors = 0
 
     def worker() -> None:
         nonlocal errors
-        with httpx.Client(base_url=url, timeout=30.0) as client:
+        with httpx.Client(base_url=server.url, timeout=30.0, headers=server.headers) as client:
             while True:
                 with lock:
                     number = next(counter)
@@ -238,7 +250,7 @@ def http_level(
                         errors += 1
                         continue
                     latencies.append(elapsed)
-                    for key, values in server.items():
+                    for key, values in reported.items():
                         values.append(float(timings.get(key, 0.0)) / 1000)
 
     clients = [threading.Thread(target=worker, name=f"client-{i}") for i in range(concurrency)]
@@ -261,9 +273,9 @@ def http_level(
         p99_ms=stats["p99_ms"],
         mean_ms=stats["mean_ms"],
         max_ms=stats["max_ms"],
-        server_total_p50_ms=latency_stats_ms(server["total_ms"])["p50_ms"],
-        server_embed_p50_ms=latency_stats_ms(server["embed_ms"])["p50_ms"],
-        server_index_p50_ms=latency_stats_ms(server["index_ms"])["p50_ms"],
+        server_total_p50_ms=latency_stats_ms(reported["total_ms"])["p50_ms"],
+        server_embed_p50_ms=latency_stats_ms(reported["embed_ms"])["p50_ms"],
+        server_index_p50_ms=latency_stats_ms(reported["index_ms"])["p50_ms"],
         load_average_1m=os.getloadavg()[0],
     )
 
@@ -288,14 +300,14 @@ def run_http(
     try:
         ready_s = server.wait_ready(READY_TIMEOUT_S)
         print(f"server ready after {ready_s:.1f}s on {server.url} (log: {log_path})", flush=True)
-        http_level(server.url, datastore, queries, 1, warmup, threads)
+        http_level(server, datastore, queries, 1, warmup, threads)
         results: list[HttpLevel] = []
         for level in levels:
             print(
                 f"HTTP: {requests} requests, concurrency {level}, server threads {thread_label(threads)} ...",
                 flush=True,
             )
-            results.append(http_level(server.url, datastore, queries, level, requests, threads))
+            results.append(http_level(server, datastore, queries, level, requests, threads))
     finally:
         server.stop()
     return results, ready_s
