@@ -424,6 +424,8 @@ class Settings(BaseSettings):
     """Google Cloud models and capacity."""
     ui: UiConfig = Field(default_factory=UiConfig)
     """The chat web UI."""
+    slack: SlackConfig = Field(default_factory=lambda: SlackConfig())
+    """Slack bot."""
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'groundwork.db').resolve()}"
@@ -500,3 +502,79 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     for key, value in settings.model_dump(mode="json").items():
         add(f"GROUNDWORK_{key}", value)
     return env
+
+
+class SlackConfig(BaseModel):
+    """The Slack bot (docs/slack.md): mentions, DMs, threads and `/ask`, answered from the documents that every
+    reader of the reply may read. Off while `bot_token` is unset."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    bot_token: str | None = None
+    """The bot's OAuth token (`xoxb-...`); unset: the bot is off and `/slack/events` answers 404."""
+    signing_secret: str | None = None
+    """The app's signing secret: every request to `/slack/events` must carry a valid signature made with it,
+    at most 5 minutes old and never seen before. Needed for the HTTP endpoint; unset: the endpoint answers 404."""
+    app_token: str | None = None
+    """The app-level token (`xapp-...`, scope `connections:write`) for Socket Mode."""
+    socket_mode: bool = False
+    """The server connects to Slack over Socket Mode (a WebSocket it opens) instead of waiting for requests on
+    `/slack/events`; for servers Slack cannot reach. Needs `app_token`."""
+    api_base_url: str = "https://slack.com/api/"
+    """Slack's Web API. Tests point it at a local server that stands in for Slack."""
+    tenant: str | None = None
+    """The tenant whose documents and users the bot serves; unset: `default_tenant`."""
+    default_datastores: list[str] = Field(default_factory=list)
+    """Datastores (names or ids) a channel without its own configuration answers from
+    (`groundwork slack channel set` configures one)."""
+    default_reply: Literal["mention", "all"] = "mention"
+    """When the bot answers in a channel without its own configuration: `mention` (only when mentioned) or
+    `all` (every question, i.e. every message with a question mark, in the channels it is in)."""
+    users: dict[str, str] = Field(default_factory=dict)
+    """Explicit mapping of Slack user ids to Groundwork user names, e.g. `{"U0123ABCD": "ana"}`; checked before
+    the e-mail address."""
+    map_by_email: bool = True
+    """Map a Slack user to the Groundwork user with the same e-mail address (`users.info`; needs the
+    `users:read.email` scope)."""
+    guests_see_tenant_documents: bool = False
+    """A guest or a member of another organisation (Slack Connect) who maps to no Groundwork user: false, the
+    bot answers from no document where such a person reads the reply; true, it treats them like any other
+    unmapped person (tenant-wide documents only)."""
+    unresolved_membership: Literal["tenant_documents", "no_documents"] = "tenant_documents"
+    """When a channel's members cannot be resolved (Slack API error, more than `max_channel_members`): answer
+    from tenant-wide documents only and say so, or from no documents."""
+    max_channel_members: int = Field(default=500, ge=1)
+    """Channels with more members than this are not resolved member by member (see
+    `unresolved_membership`)."""
+    membership_cache_seconds: float = Field(default=30.0, ge=0.0)
+    """How long a channel's member list and a Slack user's profile are reused; 0: never. A member who joins
+    is seen at once (`member_joined_channel` clears the channel's entry); this bounds how long a missed event
+    or a changed e-mail address can go unseen. Groundwork users, groups and ACLs are read fresh every time."""
+    progress_delay_seconds: float = Field(default=3.0, ge=0.0)
+    """An answer not ready after this long gets a "Searching your documents..." message, updated in place
+    with the answer when it is ready."""
+    ask_reply: Literal["ephemeral", "in_channel"] = "ephemeral"
+    """How `/ask` replies unless the command says `--public` or `--private`: `ephemeral` (only the asker sees
+    it, answered from what the asker may read) or `in_channel` (answered from what every member may read)."""
+    max_sources: int = Field(default=5, ge=1, le=10)
+    """Sources listed under an answer (and closest sources under a refusal)."""
+    quote_chars: int = Field(default=200, ge=40, le=1000)
+    """Longest quoted line per source."""
+    replay_cache_size: int = Field(default=100_000, ge=100)
+    """Signatures remembered (for the 5 minutes a request is valid) to refuse replayed requests. When full,
+    the oldest is forgotten and requests as old as it are refused as stale, so a replay is never accepted."""
+    dedupe_seconds: float = Field(default=3600.0, gt=0.0)
+    """How long an event id is remembered, so that Slack's retried deliveries are answered once."""
+    dedupe_cache_size: int = Field(default=100_000, ge=100)
+    """Event ids remembered at most (the oldest are forgotten first)."""
+    max_pending_answers: int = Field(default=200, ge=1)
+    """Answers queued or in progress at once; beyond this the bot replies that it is busy."""
+
+    @model_validator(mode="after")
+    def _socket_mode_needs_app_token(self) -> SlackConfig:
+        if self.socket_mode and not self.app_token:
+            raise ValueError("slack.socket_mode needs slack.app_token (an xapp- token with connections:write)")
+        return self
+
+
+Settings.model_rebuild()

@@ -26,6 +26,7 @@ from groundwork.platform.api.routers import (
     metrics,
     openai_compat,
     search,
+    slack,
     ui,
 )
 from groundwork.platform.config import Settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         answers,
         conversations,
         openai_compat,
+        slack,
         ui,
     )
     for module in routers:
