@@ -76,3 +76,4 @@ def test_no_answer_exfiltrates_even_when_the_model_obeys_the_documents(
     assert "\n>>>\n\nQuestion answered." not in prompts, "a fence inside a source is broken up"
     # The model did repeat the injected documents: the override markers it was told to say are there.
     assert "override-plain" in summary["succeeded"]
+    print(f"injection suite, obedient model: {summary}")  # noqa: T201
