@@ -151,6 +151,10 @@ def test_a_feedback_button_naming_another_conversation_stores_nothing(bot: Bot) 
     assert wait_response(bot.slack, url)["text"] == "This answer can no longer be rated."
     with services(bot).database.session() as session:
         assert session.scalars(select(Feedback).where(Feedback.conversation_id == stranger)).all() == []
+    malformed = bot.slack.response_url(unique("fb"))
+    body = action_body("UBOB", "CFEEDBACK", FEEDBACK_UP, "not json", malformed)
+    assert bot.send(body, content_type="application/x-www-form-urlencoded").status_code == 200
+    assert wait_response(bot.slack, malformed)["text"] == "This answer can no longer be rated."
 
 
 def test_reply_all_channels_answer_questions_without_a_mention(bot: Bot) -> None:

@@ -140,3 +140,5 @@ def test_which_messages_are_questions() -> None:
         {"team_id": "T1", "channel_id": "D5", "user_id": "U1", "text": "x?", "response_url": "http://r"}, "ephemeral"
     )
     assert command.read_by_asker_only and command.response_url == "http://r"
+    empty = from_command({"team_id": "T1", "channel_id": "C5", "user_id": "U1", "text": "--public "}, "in_channel")
+    assert empty.visibility == "ephemeral", "the help for an empty /ask goes to the asker only"

@@ -112,9 +112,10 @@ class SlackResponder:
         try:
             parsed = json.loads(value)
             conversation_id, message_id = str(parsed["conversation_id"]), int(parsed["message_id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidRequestError(f"malformed feedback button value {value!r}") from exc
-        known = await asyncio.to_thread(self._threads.get, conversation_id)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("feedback button with a malformed value %r", value[:200])
+            conversation_id, message_id = "", 0
+        known = await asyncio.to_thread(self._threads.get, conversation_id) if conversation_id else None
         reply = "Thanks for the feedback."
         if known is None:
             reply = "This answer can no longer be rated."

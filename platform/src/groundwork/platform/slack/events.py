@@ -69,7 +69,7 @@ def from_command(command: Payload, default: Literal["ephemeral", "in_channel"]) 
     """`/ask [--private|--public] question`."""
     parsed = parse_ask(str(command.get("text") or ""))
     channel = str(command.get("channel_id") or "")
-    visibility = parsed.visibility or default
+    visibility = (parsed.visibility or default) if parsed.question else "ephemeral"  # help goes to the asker only
     return Question(
         team_id=str(command.get("team_id") or ""),
         channel_id=channel,
