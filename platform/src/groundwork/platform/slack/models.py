@@ -1,4 +1,4 @@
-"""Tables of the Slack bot (migration 0006): per-channel settings, and which conversation a Slack thread is."""
+"""Tables of the Slack bot (migration 0005): per-channel settings, and which conversation a Slack thread is."""
 
 from __future__ import annotations
 
