@@ -13,21 +13,7 @@ from groundwork.serving.testing import repeat_sources
 
 from ..conftest import make_settings
 from ..platform.test_answers_api import RUNBOOK
-from .harness import CHROMIUM, CHROMIUM_ARGS, ModelStandIn, Site, create_datastore, serve, upload
-
-DEPLOY = b"""# Deploying the API
-
-## Configuration
-
-Set the port with an environment variable before starting the server:
-
-```bash
-export GROUNDWORK_API__PORT=9090
-groundwork serve
-```
-
-The server reads the variable when it starts. The default port is 8080.
-"""
+from .harness import CHROMIUM, CHROMIUM_ARGS, DEPLOY, ModelStandIn, Site, create_datastore, serve, upload
 
 expect.set_options(timeout=20_000)
 

@@ -30,6 +30,20 @@ from groundwork.serving.testing import repeat_sources
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
+DEPLOY = b"""# Deploying the API
+
+## Configuration
+
+Set the port with an environment variable before starting the server:
+
+```bash
+export GROUNDWORK_API__PORT=9090
+groundwork serve
+```
+
+The server reads the variable when it starts. The default port is 8080.
+"""
+
 Messages = list[dict[str, Any]]
 
 
