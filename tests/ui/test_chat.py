@@ -229,3 +229,33 @@ def test_code_is_highlighted_and_copied(page: Page, context: BrowserContext, sit
     block.get_by_role("button", name="Copy python code").click()
     expect(block.locator(".copy-label")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == "def port():\n    return 9090  # default"
+
+
+def test_unsupported_claims_kept_in_the_answer_are_marked(page: Page, site: Site) -> None:
+    """With answers.unsupported_claims=flag the platform keeps them in the answer: the UI marks each one."""
+    sign_in(page, site.admin_key)
+    page.evaluate(
+        """async () => {
+          const { renderFinal } = await import('/ui/src/answer.js');
+          const body = document.createElement('div');
+          const extras = document.createElement('div');
+          body.id = 'flagged';
+          document.querySelector('#messages').append(body, extras);
+          renderFinal(body, extras, {
+            answer: 'Backups run at 02:00 UTC [1]. Backups are **copied** to the Moon [1].',
+            mode: 'generated', refused: false, notice: null, datastoreIds: [],
+            citations: [{ number: 1, title: 'Database operations', heading_path: [], document_id: 'd', chunk_id: 1 }],
+            claims: [
+              { text: 'Backups run at 02:00 UTC [1].', supported: true, citations: [1], reasons: [] },
+              { text: 'Backups are **copied** to the Moon [1].', supported: false, citations: [1], reasons: ['x'] },
+            ],
+          });
+        }"""
+    )
+    flagged = page.locator("#flagged .claim-unsupported")
+    expect(flagged.first).to_contain_text("Backups are")
+    assert "".join(flagged.all_inner_texts()).startswith("Backups are copied to the Moon")
+    expect(page.locator("#flagged strong")).to_have_text("copied")  # the markdown inside is still rendered
+    expect(page.locator("#flagged .visually-hidden")).to_have_text(" (not verified)")
+    expect(page.locator("#flagged .cite")).to_have_count(2)
+    assert "02:00" not in "".join(flagged.all_inner_texts())
