@@ -33,11 +33,52 @@ from groundwork.platform.services import Services, build_services
 from groundwork.retrieval.types import SearchMode
 
 GROUPS = [f"team-{i}" for i in range(10)]
-WORDS = (
-    "deploy rollback backup restore snapshot replica shard index query latency cache token secret rotate key "
-    "certificate ingress gateway pod node cluster queue worker retry timeout quota limit alert pager incident "
-    "runbook metric trace log audit policy role group user tenant bucket object schema migration"
-).split()
+WORDS = [
+    "deploy",
+    "rollback",
+    "backup",
+    "restore",
+    "snapshot",
+    "replica",
+    "shard",
+    "index",
+    "query",
+    "latency",
+    "cache",
+    "token",
+    "secret",
+    "rotate",
+    "key",
+    "certificate",
+    "ingress",
+    "gateway",
+    "pod",
+    "node",
+    "cluster",
+    "queue",
+    "worker",
+    "retry",
+    "timeout",
+    "quota",
+    "limit",
+    "alert",
+    "pager",
+    "incident",
+    "runbook",
+    "metric",
+    "trace",
+    "log",
+    "audit",
+    "policy",
+    "role",
+    "group",
+    "user",
+    "tenant",
+    "bucket",
+    "object",
+    "schema",
+    "migration",
+]
 QUESTIONS = [
     "how do I rotate the signing key",
     "what happens when a worker times out",

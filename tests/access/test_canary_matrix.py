@@ -272,17 +272,10 @@ def test_no_user_ever_sees_a_canary_it_may_not_read(matrix: Matrix) -> None:
         assert answer.status_code == 200, answer.text
         tally.check(f"{who} answer", answer.text, hidden)
         conversation = answer.json()["conversation_id"]
-        streamed = client.post(
-            "/v1/answer",
-            json={"question": "And the handover day?", "datastore_ids": ["kb"], "conversation_id": conversation},
-            headers=auth,
-        )
-        tally.check(f"{who} answer stream", streamed.text, hidden)
-        streamed = client.post(
-            "/v1/answer", json={"question": QUESTION, "datastore_ids": ["kb"], "stream": True}, headers=auth
-        )
+        follow_up = {"question": "And the handover day?", "datastore_ids": ["kb"], "stream": True}
+        streamed = client.post("/v1/answer", json={**follow_up, "conversation_id": conversation}, headers=auth)
         assert streamed.status_code == 200
-        tally.check(f"{who} answer sse", streamed.text, hidden)
+        tally.check(f"{who} answer sse follow-up", streamed.text, hidden)
         for stream in (False, True):
             chat = {"model": "kb", "messages": [{"role": "user", "content": QUESTION}], "stream": stream}
             response = client.post("/v1/chat/completions", json=chat, headers=auth)
@@ -300,7 +293,10 @@ def test_no_user_ever_sees_a_canary_it_may_not_read(matrix: Matrix) -> None:
             if doc.tenant != user.tenant and doc.index % 6:
                 continue  # other tenants: a sample of ids is enough, all of them are refused alike
             base = f"/v1/datastores/kb/documents/{doc.id}"
-            for url in (base, f"{base}/preview?chunk_id={doc.chunk}", f"{base}/file", f"/v1/jobs/{doc.job}/documents"):
+            urls = [base, f"{base}/preview?chunk_id={doc.chunk}", f"{base}/file"]
+            if doc.index % 8 == len(user.name) % 8:  # job listings: a different sample for each user
+                urls.append(f"/v1/jobs/{doc.job}/documents")
+            for url in urls:
                 response = client.get(url, headers=auth)
                 expected = 200 if doc.id in readable or ("/jobs/" in url and doc.tenant == user.tenant) else 404
                 assert response.status_code == expected, (who, url, response.text)
@@ -329,7 +325,7 @@ def test_no_user_ever_sees_a_canary_it_may_not_read(matrix: Matrix) -> None:
         assert len(matrix.model.requests) > prompts_before, "the answers reached the model"
 
     assert tally.leaks == [], tally.leaks[:20]
-    assert tally.checks > 60 * 40
+    assert tally.checks > 60 * 60
     print(f"canary matrix: {len(matrix.users)} users, {len(matrix.docs)} documents, {tally.checks} checks, 0 leaks")  # noqa: T201
 
 

@@ -16,7 +16,7 @@ HOSTILE = "Ping <!channel> and <@U999> now, or <https://evil.example|click here>
 
 
 def citation(number: int, quote: str, *, title: str = "Runbook", uri: str = "https://docs.example/runbook") -> Citation:
-    return Citation(number, number, f"doc{number}", title, uri, 0, len(quote), None, [title, "Backups"], quote)
+    return Citation(number, number, f"doc{number}", "ds1", title, uri, 0, len(quote), None, [title, "Backups"], quote)
 
 
 def hit(document_id: str, title: str, uri: str) -> SearchHit:

@@ -9,14 +9,15 @@ const previews = new Map(); // "document:chunk:context" -> Promise<preview>
 const homes = new Map(); // document id -> the datastore it was found in
 
 /**
- * The preview of a passage. Citations don't name their datastore, so the datastores the question went to are
- * tried in turn (a document the caller may not read, or that is elsewhere, is "not found" on every route).
+ * The preview of a passage, from the datastore the citation names. Citations stored before they named their
+ * datastore are looked up in the question's datastores in turn (a document the caller may not read, or that is
+ * elsewhere, is "not found" on every route).
  */
 export function loadPreview(source, datastoreIds, contextChars) {
   const key = `${source.document_id}:${source.chunk_id}:${contextChars}`;
   if (!previews.has(key)) {
     const attempt = (async () => {
-      const known = homes.get(source.document_id);
+      const known = source.datastore_id || homes.get(source.document_id);
       const candidates = known ? [known, ...datastoreIds.filter((d) => d !== known)] : datastoreIds;
       for (const datastore of candidates) {
         try {

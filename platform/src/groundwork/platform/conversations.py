@@ -2,8 +2,8 @@
 
 A conversation belongs to the principal that started it: nobody else can list, read, continue, rename or
 delete it (another's conversation is "not found"). When its history is read, each assistant turn is checked
-against the reader's current access: a turn that cites a document the reader may no longer read is withheld,
-so revoking access also hides what earlier answers quoted from that document.
+against the reader's current access: a turn that cites, or drew its passages from, a document the reader may no
+longer read is withheld, so revoking access also hides what earlier answers took from that document.
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ class Turn:
     """The turn cites a document the reader may no longer read; `content` and `details` are withheld."""
     feedback: dict[str, Any] | None = field(default=None)
     """The reader's latest feedback on this turn (`rating`, `comment`), if any."""
+
+
+def _documents_of(turn: Turn) -> set[str]:
+    """The documents an assistant turn drew on: those it cites and those its passages came from."""
+    cited = {str(c.get("document_id")) for c in turn.details.get("citations", [])}
+    return cited | {str(d) for d in turn.details.get("sources", [])}
 
 
 class ConversationStore:
@@ -78,12 +84,10 @@ class ConversationStore:
         """The turns as `principal` may see them now (see the module docstring), with its feedback."""
         self._owned(principal, conversation_id)
         turns = self.turns(conversation_id)
-        cited = {c.get("document_id") for t in turns for c in t.details.get("citations", [])}
+        cited = {d for t in turns for d in _documents_of(t)}
         with self._db.session() as session:
             readable = set(
-                session.scalars(
-                    select(Document.id).where(Document.id.in_(sorted(cited - {None}))).where(readable_by(principal))
-                )
+                session.scalars(select(Document.id).where(Document.id.in_(sorted(cited))).where(readable_by(principal)))
             )
             ratings = {
                 f.message_id: {"rating": f.rating, "comment": f.comment}
@@ -93,8 +97,7 @@ class ConversationStore:
             }
         shown: list[Turn] = []
         for turn in turns:
-            documents = {c.get("document_id") for c in turn.details.get("citations", [])}
-            if turn.role == "assistant" and not documents <= readable:
+            if turn.role == "assistant" and not _documents_of(turn) <= readable:
                 turn = Turn(turn.role, WITHHELD, None, {}, turn.id, turn.created_at, withheld=True)
             shown.append(
                 Turn(

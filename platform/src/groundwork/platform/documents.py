@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from groundwork.platform.access.acl import DocumentAcl, readable_by, write_acl
+from groundwork.platform.access.acl import DocumentAcl, change_acl, manageable_by, readable_by, write_acl
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.config import IngestionConfig
 from groundwork.platform.db.models import (
@@ -68,14 +68,6 @@ class NewDocument:
     acl: DocumentAcl | None = None
     """Who may read it; None: the ACL of `access.default_document_acl`. A resubmission with the same bytes
     and another ACL changes the ACL only (nothing is parsed or embedded again)."""
-
-
-def manageable_by(principal: Principal) -> ColumnElement[bool]:
-    """Documents whose ACL, status and existence `principal` may change: any in the tenant for admins, those
-    it may read for editors."""
-    if principal.role == Role.ADMIN:
-        return Document.tenant_id == principal.tenant_id
-    return readable_by(principal)
 
 
 @dataclass(frozen=True)
@@ -539,11 +531,7 @@ class DocumentService:
 
     def set_acl(self, principal: Principal, datastore_id: str, document_id: str, acl: DocumentAcl) -> Document:
         """Replace a document's ACL; the next search sees the change. Nothing is re-embedded or re-indexed."""
-        principal.require(Role.EDITOR, "changing a document's ACL")
-        self._manageable(principal, datastore_id, document_id)
-        with self._db.session() as session:
-            write_acl(session, [document_id], acl)
-            return session.get_one(Document, document_id)
+        return change_acl(self._db, principal, datastore_id, document_id, acl)
 
     def delete_document(self, principal: Principal, datastore_id: str, document_id: str) -> None:
         """Remove a document from the metadata store and from both indexes, atomically for readers."""

@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from groundwork.platform.access.principal import Principal
-from groundwork.platform.db.models import AclKind, Document, DocumentAclEntry, Role
-from groundwork.platform.errors import InvalidRequestError
+from groundwork.platform.db.models import AclKind, Datastore, Document, DocumentAclEntry, Role
+from groundwork.platform.db.session import Database
+from groundwork.platform.errors import InvalidRequestError, NotFoundError
 
 MAX_ACL_ENTRIES = 1000
 MAX_NAME_LENGTH = 320
@@ -132,3 +133,34 @@ def readable_by(principal: Principal) -> ColumnElement[bool]:
         unlisted = ~exists(select(DocumentAclEntry.document_id).where(DocumentAclEntry.document_id == Document.id))
         return and_(same_tenant, or_(granted, unlisted))
     return and_(same_tenant, granted)
+
+
+def manageable_by(principal: Principal) -> ColumnElement[bool]:
+    """Documents whose ACL, status and existence `principal` may change: any in the tenant for admins, those
+    it may read for editors."""
+    if principal.role == Role.ADMIN:
+        return Document.tenant_id == principal.tenant_id
+    return readable_by(principal)
+
+
+def change_acl(
+    database: Database, principal: Principal, datastore: str, document_id: str, acl: DocumentAcl
+) -> Document:
+    """Replace the ACL of a document of `datastore` (id or name) that `principal` may manage; the next search sees
+    the change. Nothing is re-embedded or re-indexed. Anything else is `NotFoundError`."""
+    principal.require(Role.EDITOR, "changing a document's ACL")
+    with database.session() as session:
+        document = session.scalar(
+            select(Document)
+            .join(Datastore, Datastore.id == Document.datastore_id)
+            .where(
+                Document.id == document_id,
+                Datastore.tenant_id == principal.tenant_id,
+                (Datastore.id == datastore) | (Datastore.name == datastore),
+                manageable_by(principal),
+            )
+        )
+        if document is None:
+            raise NotFoundError(f"document {document_id} not found in datastore {datastore}")
+        write_acl(session, [document_id], acl)
+        return document

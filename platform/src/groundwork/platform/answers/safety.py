@@ -89,10 +89,7 @@ def _unfinished_from(text: str) -> int:
     and a line that may be a reference definition is held until it ends. Everything before is final."""
     paragraph_start = text.rfind("\n\n") + 2 if "\n\n" in text else 0
     line_start = text.rfind("\n") + 1
-    if re.match(r"[ \t]{0,3}\[", text[line_start:]):
-        line_hold = line_start
-    else:
-        line_hold = len(text)
+    line_hold = line_start if re.match(r"[ \t]{0,3}\[", text[line_start:]) else len(text)
     depth = 0
     boundary = paragraph_start  # after the last whitespace outside any construct
     for index in range(paragraph_start, len(text)):

@@ -303,7 +303,14 @@ class AnswerService:
             conversation_id,
             "assistant",
             answer_text,
-            details={"mode": mode, "refused": final.refused, "citations": [asdict(c) for c in citations]},
+            details={
+                "mode": mode,
+                "refused": final.refused,
+                "notice": notice,
+                "citations": [asdict(c) for c in citations],
+                "claims": [asdict(c) for c in claim_results],
+                "sources": sorted({p.hit.document_id for p in passages}),
+            },
         )
         if self._audit is not None:
             await asyncio.to_thread(
@@ -349,6 +356,7 @@ def _hit_summary(hit: SearchHit) -> dict[str, Any]:
     return {
         "chunk_id": hit.chunk_id,
         "document_id": hit.document_id,
+        "datastore_id": hit.datastore_id,
         "title": hit.title,
         "source_uri": hit.source_uri,
         "heading_path": hit.heading_path,
@@ -364,6 +372,7 @@ def _citation(passage: Passage) -> Citation:
         number=passage.number,
         chunk_id=hit.chunk_id,
         document_id=hit.document_id,
+        datastore_id=hit.datastore_id,
         title=hit.title,
         source_uri=hit.source_uri,
         start_offset=hit.start_offset,

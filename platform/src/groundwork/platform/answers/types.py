@@ -31,6 +31,7 @@ class Citation:
     number: int
     chunk_id: int
     document_id: str
+    datastore_id: str
     title: str
     source_uri: str
     start_offset: int

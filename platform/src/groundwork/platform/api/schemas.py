@@ -255,6 +255,7 @@ class CitationOut(BaseModel):
     number: int
     chunk_id: int
     document_id: str
+    datastore_id: str
     title: str
     source_uri: str
     start_offset: int

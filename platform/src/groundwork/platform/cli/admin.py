@@ -1,8 +1,9 @@
 """`groundwork admin ...` (users, groups, API keys, tenants, the audit log) and `groundwork acl set`.
 
 With `--url` (or GROUNDWORK_URL) the commands call the server's admin API with an admin key (GROUNDWORK_API_KEY,
-or the server's bootstrap key file when this machine can read it); without, they open the data directory and act
-as the tenant's operator (`--tenant`, default: the operator tenant).
+or the server's bootstrap key file when this machine can read it); without, they open the metadata store and act
+as the tenant's operator (`--tenant`, default: the operator tenant) — also while a server runs, since they touch
+no index.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from groundwork.platform.backends import RemoteBackend
 from groundwork.platform.cli.admin_backends import AdminBackend, LocalAdmin, RemoteAdmin
 from groundwork.platform.config import Settings
 from groundwork.platform.db.models import Role
+from groundwork.platform.db.session import Database
 from groundwork.platform.errors import PlatformError
 from groundwork.platform.logging import configure_logging
 
@@ -56,13 +58,12 @@ def _admin(url: str | None, tenant: str | None) -> Iterator[AdminBackend]:
         finally:
             remote.close()
         return
-    from groundwork.platform.services import build_services
-
-    services = build_services(settings, owner="groundwork admin", recover=False)
+    database = Database(settings.database_url(), pool_size=settings.database.pool_size)
     try:
-        yield LocalAdmin(services, tenant or settings.default_tenant)
+        database.migrate()
+        yield LocalAdmin(database, settings, tenant or settings.default_tenant)
     finally:
-        services.close()
+        database.close()
 
 
 def _run(url: str | None, tenant: str | None, action: Callable[[AdminBackend], Any]) -> Any:

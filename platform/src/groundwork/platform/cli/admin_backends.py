@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from groundwork.platform.access.acl import DocumentAcl
+from groundwork.platform.access.acl import DocumentAcl, change_acl
+from groundwork.platform.access.audit import AuditLog
+from groundwork.platform.access.identities import IdentityService
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.api.schemas import ApiKeyOut, DocumentOut, GroupOut, IssuedKeyOut, TenantOut, UserOut
 from groundwork.platform.backends import RemoteBackend
+from groundwork.platform.config import Settings
 from groundwork.platform.db.models import Role, utcnow
-from groundwork.platform.services import Services
+from groundwork.platform.db.session import Database
 
 Json = dict[str, Any]
 
@@ -35,12 +38,17 @@ class AdminBackend(Protocol):
 
 
 class LocalAdmin:
-    """Works on the data directory as the operator of `tenant`."""
+    """Works on the metadata store directly, as the operator of `tenant`. Identities, ACLs and the audit log live
+    only there (no index or blob is touched), so this needs neither the models nor the data directory's lock and
+    works beside a running server."""
 
-    def __init__(self, services: Services, tenant: str) -> None:
-        self._services = services
-        self._identities = services.identities
-        services.identities.ensure_tenant(tenant)
+    def __init__(self, database: Database, settings: Settings, tenant: str) -> None:
+        self._database = database
+        self._operator_tenant = settings.default_tenant
+        self._identities = IdentityService(database, operator_tenant=settings.default_tenant)
+        self._audit = AuditLog(database)
+        self._identities.ensure_tenant(settings.default_tenant)
+        self._identities.ensure_tenant(tenant)
         self._actor = Principal.operator(tenant)
 
     def create_user(self, name: str, *, role: Role, email: str | None, groups: list[str], kind: str) -> Json:
@@ -93,7 +101,7 @@ class LocalAdmin:
         self._identities.revoke_key(self._actor, key_id)
 
     def create_tenant(self, tenant_id: str, admin_user: str) -> Json:
-        operator = Principal.operator(self._services.settings.default_tenant)
+        operator = Principal.operator(self._operator_tenant)
         tenant = self._identities.create_tenant(operator, tenant_id)
         self._identities.create_user(operator, admin_user, role=Role.ADMIN, tenant_id=tenant.id)
         issued = self._identities.create_key(operator, admin_user, name="tenant bootstrap", tenant_id=tenant.id)
@@ -104,7 +112,7 @@ class LocalAdmin:
         }
 
     def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]:
-        entries = self._services.audit.entries(self._actor, actor=actor, action=action, limit=limit)
+        entries = self._audit.entries(self._actor, actor=actor, action=action, limit=limit)
         return [
             {
                 **{k: v for k, v in e.__dict__.items() if k not in ("shown", "cited")},
@@ -116,9 +124,8 @@ class LocalAdmin:
         ]
 
     def set_acl(self, datastore: str, document_id: str, acl: DocumentAcl) -> Json:
-        documents = self._services.documents
-        found = documents.get_datastore(self._actor, datastore)
-        return DocumentOut.build(documents.set_acl(self._actor, found.id, document_id, acl)).model_dump(mode="json")
+        document = change_acl(self._database, self._actor, datastore, document_id, acl)
+        return DocumentOut.build(document).model_dump(mode="json")
 
 
 class RemoteAdmin:
