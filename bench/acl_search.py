@@ -157,15 +157,18 @@ def populate(services: Services, documents: int, chunks: int, seed: int) -> str:
 def measure(services: Services, datastore_id: str, principal: Principal, queries: Sequence[str]) -> dict[str, Any]:
     latencies: list[float] = []
     index_ms: list[float] = []
+    first_ms = 0.0
     for number, query in enumerate(queries):
         started = time.perf_counter()
         result = services.search.search(
             SearchQuery(query=query, datastore_ids=[datastore_id], top_k=10, mode=SearchMode.HYBRID), principal
         )
+        if number == 0:  # the principal's allowed-id set is computed (and cached) here
+            first_ms = (time.perf_counter() - started) * 1000
         if number >= 10:  # warm-up
             latencies.append(time.perf_counter() - started)
             index_ms.append(result.timings_ms["index_ms"] / 1000)
-    return {"total": latency_stats_ms(latencies), "index": latency_stats_ms(index_ms)}
+    return {"total": latency_stats_ms(latencies), "index": latency_stats_ms(index_ms), "first_ms": first_ms}
 
 
 def raw(services: Services, datastore_id: str, queries: Sequence[str], share: float) -> dict[str, Any]:
@@ -224,19 +227,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         services.close()
     rows = [
-        [label, f"{r['total']['p50_ms']:.1f}", f"{r['total']['p95_ms']:.1f}", f"{r['index']['p50_ms']:.1f}"]
+        [
+            label,
+            f"{r['first_ms']:.0f}",
+            f"{r['total']['p50_ms']:.1f}",
+            f"{r['total']['p95_ms']:.1f}",
+            f"{r['index']['p50_ms']:.1f}",
+        ]
         for label, r in results.items()
     ]
     rows += [
         [
             f"raw indexes, selector over {int(share * 100)}%" if share < 1 else "raw indexes, no selector",
+            "-",
             f"{r['p50_ms']:.1f}",
             f"{r['p95_ms']:.1f}",
             "-",
         ]
         for share, r in raw_results.items()
     ]
-    print(format_table(["search (hybrid, top 10)", "p50 ms", "p95 ms", "ids+indexes p50 ms"], rows))
+    headers = ["search (hybrid, top 10)", "first ms", "p50 ms", "p95 ms", "ids+indexes p50 ms"]
+    print(format_table(headers, rows))
     path = args.out or RESULTS_DIR / "acl_search.json"
     write_json(
         path,

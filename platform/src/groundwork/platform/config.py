@@ -103,6 +103,9 @@ class RetrievalConfig(BaseModel):
     """Results returned when a search names no `top_k`."""
     max_top_k: int = 200
     """Largest `top_k` a search may ask for."""
+    access_cache_entries: int = Field(default=256, ge=0)
+    """Sets of chunk ids a principal may read, kept per datastore for reuse until the datastore's chunks or ACLs
+    change (LRU; 0: computed for every search). Principals with the same access share an entry."""
 
 
 class IngestionConfig(BaseModel):

@@ -9,8 +9,10 @@ ranking and hydration is dropped rather than shown.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,6 +85,19 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+def access_key(principal: Principal) -> Hashable:
+    """Everything `readable_by` depends on: principals with equal keys may read the same documents."""
+    return (
+        principal.tenant_id,
+        principal.name,
+        principal.role,
+        principal.groups,
+        principal.method == "tenant_public",
+        principal.reads_everything,
+        tuple(access_key(member) for member in principal.audience),
+    )
+
+
 def _condition(spec: MetadataFilter) -> ColumnElement[bool]:
     if spec.key in _DOCUMENT_FIELDS:
         column: Any = _DOCUMENT_FIELDS[spec.key]
@@ -135,6 +150,8 @@ class SearchService:
             lexical_weight=config.lexical_weight,
             rrf_k=config.rrf_k,
         )
+        self._access_cache: OrderedDict[Hashable, np.ndarray[Any, Any] | None] = OrderedDict()
+        self._access_lock = threading.Lock()
 
     def check_datastores(self, principal: Principal, datastore_ids: Sequence[str]) -> list[str]:
         """The ids of the named datastores (names or ids) of the principal's tenant; `NotFoundError` for any
@@ -159,12 +176,39 @@ class SearchService:
     ) -> np.ndarray[Any, Any] | None:
         """The chunk ids the indexes may rank, or None for all of them."""
         conditions = [_condition(spec) for spec in filters]
-        if not principal.reads_everything:
-            if not conditions and self._reads_all(principal, datastore_id):
-                return None
-            conditions.append(readable_by(principal))
-        elif not conditions:
+        if principal.reads_everything and not conditions:
             return None
+        if not conditions and self._config.access_cache_entries:
+            return self._readable_chunks(principal, datastore_id)
+        if not principal.reads_everything:
+            conditions.append(readable_by(principal))
+        return self._chunk_ids(datastore_id, conditions)
+
+    def _readable_chunks(self, principal: Principal, datastore_id: str) -> np.ndarray[Any, Any] | None:
+        """The chunk ids `principal` may read, from the cache while the datastore's index and ACL generations
+        are those the entry was computed at. The generations are read first: an entry is never filed under a
+        generation newer than its data, so a change always makes the next search compute afresh."""
+        with self._db.session() as session:
+            generations = session.execute(
+                select(Datastore.index_generation, Datastore.acl_generation).where(Datastore.id == datastore_id)
+            ).one()
+        key = (datastore_id, tuple(generations), access_key(principal))
+        with self._access_lock:
+            if key in self._access_cache:
+                self._access_cache.move_to_end(key)
+                return self._access_cache[key]
+        allowed = (
+            None
+            if self._reads_all(principal, datastore_id)
+            else self._chunk_ids(datastore_id, [readable_by(principal)])
+        )
+        with self._access_lock:
+            self._access_cache[key] = allowed
+            while len(self._access_cache) > self._config.access_cache_entries:
+                self._access_cache.popitem(last=False)
+        return allowed
+
+    def _chunk_ids(self, datastore_id: str, conditions: Sequence[ColumnElement[bool]]) -> np.ndarray[Any, Any]:
         with self._db.session() as session:
             ids = session.scalars(
                 select(Chunk.id)

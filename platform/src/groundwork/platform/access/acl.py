@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from groundwork.platform.access.principal import Principal
@@ -99,6 +99,11 @@ def write_acl(session: Session, document_ids: Iterable[str], acl: DocumentAcl) -
     ids = list(document_ids)
     if not ids:
         return
+    session.execute(
+        update(Datastore)
+        .where(Datastore.id.in_(select(Document.datastore_id).where(Document.id.in_(ids))))
+        .values(acl_generation=Datastore.acl_generation + 1)
+    )
     session.execute(delete(DocumentAclEntry).where(DocumentAclEntry.document_id.in_(ids)))
     rows = [{"document_id": d, "kind": kind, "value": value} for d in ids for kind, value in acl.entries()]
     if rows:

@@ -77,6 +77,9 @@ class Datastore(Base):
     embedding_model: Mapped[str] = mapped_column(String(300))
     index_generation: Mapped[int] = mapped_column(BigInteger, default=0)
     """Bumped in every transaction that changes the datastore's chunks; index manifests record it."""
+    acl_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Bumped in every transaction that changes an ACL of one of its documents (searches cache what a principal
+    may read per index and ACL generation)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
