@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from groundwork.platform.api.app import create_app
 from groundwork.platform.config import Settings
-from groundwork.serving.testing import repeat_sources
+from groundwork.serving.testing import Messages, ScriptedChatServer, repeat_sources
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -44,87 +43,13 @@ groundwork serve
 The server reads the variable when it starts. The default port is 8080.
 """
 
-Messages = list[dict[str, Any]]
 
-
-@dataclass
-class StreamRecord:
-    chunks_sent: int = 0
-    completed: bool = False
-    cut_off: bool = False
-
-
-class ModelStandIn:
-    """An OpenAI-compatible chat server on 127.0.0.1 that streams `reply(messages)` in `chunk_chars` pieces,
-    `delay` seconds apart. `streams` records each request's fate: completed, or cut off by the client."""
+class ModelStandIn(ScriptedChatServer):
+    """The stand-in model of the UI tests: token by token (8 characters, 20 ms apart), repeating its sources
+    unless a test scripts another reply."""
 
     def __init__(self, reply: Callable[[Messages], str] = repeat_sources) -> None:
-        self.reply = reply
-        self.delay = 0.02
-        self.chunk_chars = 8
-        self.streams: list[StreamRecord] = []
-        self.lock = threading.Lock()
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                if self.path == "/health":
-                    self._send(200, b"")
-                elif self.path == "/v1/models":
-                    self._send(200, json.dumps({"object": "list", "data": [{"id": "standin"}]}).encode())
-                else:
-                    self._send(404, b"{}")
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-                record = StreamRecord()
-                with standin.lock:
-                    standin.streams.append(record)
-                text = standin.reply(list(body.get("messages", [])))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                step = standin.chunk_chars
-                try:
-                    for start in range(0, len(text), step):
-                        delta = {"content": text[start : start + step]}
-                        self._event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-                        record.chunks_sent += 1
-                        time.sleep(standin.delay)
-                    self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
-                    record.completed = True
-                except (BrokenPipeError, ConnectionResetError):
-                    record.cut_off = True
-                self.close_connection = True
-
-            def _event(self, payload: dict[str, Any]) -> None:
-                chunk = {"id": "standin", "object": "chat.completion.chunk", "model": "standin", **payload}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, name="model-standin", daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(reply, model="standin", chunk_chars=8, delay=0.02)
 
 
 @dataclass

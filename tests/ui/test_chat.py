@@ -22,7 +22,8 @@ def answers(page: Page) -> Any:
 def test_streamed_tokens_show_as_a_draft_then_the_verified_answer_replaces_it(
     page: Page, site: Site, model: ModelStandIn
 ) -> None:
-    model.reply = lambda messages: f"{repeat_sources(messages)} {UNSUPPORTED}"
+    # The unsupported sentence comes first, so the draft shows it for seconds before the verified answer.
+    model.reply = lambda messages: f"{UNSUPPORTED} {repeat_sources(messages)}"
     model.delay = 0.05
     sign_in(page, site.admin_key)
     page.get_by_label("Ask a question").fill("When is the metadata database backed up?")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,14 +19,29 @@ Messages = list[dict[str, Any]]
 Reply = Callable[[Messages], str]
 
 
-class ScriptedChatServer:
-    """Serves on 127.0.0.1 (a free port) until `close()`; `url` is its base URL (without `/v1`)."""
+@dataclass
+class StreamRecord:
+    """What became of one streamed answer."""
 
-    def __init__(self, reply: Reply, *, model: str = "scripted", chunk_chars: int = 12) -> None:
+    chunks_sent: int = 0
+    completed: bool = False
+    cut_off: bool = False
+    """The client closed the connection before the end (a stopped answer)."""
+
+
+class ScriptedChatServer:
+    """Serves on 127.0.0.1 (a free port) until `close()`; `url` is its base URL (without `/v1`). `reply`,
+    `chunk_chars` and `delay` (seconds between chunks) may be changed between requests."""
+
+    def __init__(self, reply: Reply, *, model: str = "scripted", chunk_chars: int = 12, delay: float = 0.0) -> None:
         self.requests: list[dict[str, Any]] = []
         """Every chat request body received, in order."""
+        self.streams: list[StreamRecord] = []
+        """Every streamed answer, in order: how far it got."""
+        self.reply = reply
+        self.chunk_chars = chunk_chars
+        self.delay = delay
         self._lock = threading.Lock()
-        self._reply = reply
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,26 +62,37 @@ class ScriptedChatServer:
                 if self.path != "/v1/chat/completions":
                     self._send(404, b"{}", "application/json")
                     return
+                record = StreamRecord()
                 with server._lock:
                     server.requests.append(request)
-                text = server._reply(list(request.get("messages", [])))
+                    server.streams.append(record)
+                text = server.reply(list(request.get("messages", [])))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                pieces = [text[i : i + chunk_chars] for i in range(0, len(text), chunk_chars)]
-                for piece in pieces:
-                    self._event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
-                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                self._event({"choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": len(pieces)}})
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                step = server.chunk_chars
+                pieces = [text[i : i + step] for i in range(0, len(text), step)]
+                try:
+                    for piece in pieces:
+                        self._event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                        record.chunks_sent += 1
+                        if server.delay:
+                            time.sleep(server.delay)
+                    self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                    self._event({"choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": len(pieces)}})
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                    record.completed = True
+                except (BrokenPipeError, ConnectionResetError):
+                    record.cut_off = True
                 self.close_connection = True
 
             def _event(self, payload: dict[str, Any]) -> None:
                 chunk = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "model": model, **payload}
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from groundwork.platform.answers.types import AnswerResult
 from groundwork.platform.db.models import ApiKey, Conversation, Datastore, Document, Job, Role, User
 from groundwork.platform.documents import JobProgress
-from groundwork.platform.previews import Preview
 from groundwork.platform.search import FilterOp, SearchHit
 from groundwork.platform.sync import SyncReport
 from groundwork.retrieval.types import SearchMode
@@ -370,25 +369,6 @@ class AclIn(BaseModel):
     tenant: bool = Field(default=False, description="Everyone in the tenant")
 
 
-class PreviewOut(BaseModel):
-    document_id: str
-    datastore_id: str
-    title: str
-    source_uri: str
-    mime_type: str
-    chunk_id: int
-    heading_path: list[str]
-    page: int | None
-    text: str = Field(description="The passage with the text around it (a gap between passages is an ellipsis)")
-    highlight_start: int = Field(description="Where the passage starts in `text`")
-    highlight_end: int
-    document_start: int = Field(description="Offset of `text[0]` in the document's extracted text")
-
-    @classmethod
-    def build(cls, preview: Preview) -> PreviewOut:
-        return cls(**preview.__dict__)
-
-
 class MeOut(BaseModel):
     tenant_id: str
     name: str
@@ -519,26 +499,3 @@ class IssuedKeyOut(ApiKeyOut):
 class TenantCreated(BaseModel):
     tenant: TenantOut
     admin_key: IssuedKeyOut
-
-
-class AuditDocumentOut(BaseModel):
-    id: str
-    title: str | None = Field(description="Null when the reader of the log may not read the document")
-    restricted: bool
-
-
-class AuditEntryOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    key_id: str | None
-    action: str
-    request_id: str
-    query: str | None
-    datastore_ids: list[str]
-    shown: list[AuditDocumentOut]
-    cited: list[AuditDocumentOut]
-    details: dict[str, Any]
-    query_withheld: bool = Field(
-        description="The query is withheld: the entry showed or cited a document the caller may not read"
-    )

@@ -8,13 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from groundwork.platform.access.audit import AuditEntry
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.api.deps import AuditDep, IdentitiesDep, PrincipalDep
 from groundwork.platform.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,
-    AuditDocumentOut,
-    AuditEntryOut,
     GroupIn,
     GroupOut,
     IssuedKeyOut,
@@ -182,8 +181,8 @@ def audit_log(
     until: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[AuditEntryOut]:
-    entries = audit.entries(
+) -> list[AuditEntry]:
+    entries: list[AuditEntry] = audit.entries(
         principal,
         actor=actor,
         action=action,
@@ -193,20 +192,4 @@ def audit_log(
         limit=limit,
         offset=offset,
     )
-    return [
-        AuditEntryOut(
-            id=e.id,
-            at=e.at,
-            actor=e.actor,
-            key_id=e.key_id,
-            action=e.action,
-            request_id=e.request_id,
-            query=e.query,
-            datastore_ids=e.datastore_ids,
-            shown=[AuditDocumentOut(**d.__dict__) for d in e.shown],
-            cited=[AuditDocumentOut(**d.__dict__) for d in e.cited],
-            details=e.details,
-            query_withheld=e.query_withheld,
-        )
-        for e in entries
-    ]
+    return entries

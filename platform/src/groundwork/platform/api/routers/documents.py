@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from groundwork.platform.access.acl import DocumentAcl
 from groundwork.platform.api.deps import AuditDep, DocumentsDep, PrincipalDep, ServicesDep, SettingsDep
-from groundwork.platform.api.schemas import AclIn, DocumentList, DocumentOut, JobOut, PreviewOut, UploadAccepted
+from groundwork.platform.api.schemas import AclIn, DocumentList, DocumentOut, JobOut, UploadAccepted
 from groundwork.platform.documents import NewDocument
 from groundwork.platform.errors import FileTooLargeError, InvalidRequestError
-from groundwork.platform.previews import build_preview
+from groundwork.platform.previews import Preview, build_preview
 from groundwork.platform.request_context import request_id
 
 router = APIRouter(prefix="/v1/datastores/{datastore}/documents", tags=["documents"])
@@ -131,14 +131,14 @@ def preview(
     principal: PrincipalDep,
     chunk_id: Annotated[int, Query(description="The passage (a citation's or search hit's chunk_id)")],
     context_chars: Annotated[int, Query(ge=0, le=20_000, description="Characters shown on each side")] = 600,
-) -> PreviewOut:
+) -> Preview:
     found = services.documents.get_datastore(principal, datastore)
     services.documents.get_document(principal, found.id, document_id)
     result = build_preview(services.database, principal, document_id, chunk_id, context_chars)
     audit.record(
         principal, "document.preview", request_id=request_id.get(), datastore_ids=[found.id], shown=[document_id]
     )
-    return PreviewOut.build(result)
+    return result
 
 
 @router.get(
