@@ -188,7 +188,7 @@ def prepare_model(
     digest = sha256_file(source.path)
     target = cache_dir / f"{source.name}-{digest[:12]}"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / f".{target.name}.lock"):
+    with exclusive_file_lock(cache_dir / f".{target.name}.lock"):
         if verify_manifest(target, source_sha256=digest):
             logger.info("model %s: reusing %s", uri, target)
         else:
@@ -276,7 +276,9 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def exclusive_file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (created if missing): one preparation of a model at a time across
+    processes on this machine (an API server and a CLI command)."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

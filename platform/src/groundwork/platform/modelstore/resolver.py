@@ -8,9 +8,6 @@ reuses the verified copy; a model re-published at the same URI gets a directory 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-from collections.abc import Iterator
 from pathlib import Path
 
 from groundwork.platform.config import StorageConfig
@@ -19,7 +16,7 @@ from groundwork.platform.modelstore.protocols import ObjectStore, ObjectStoreFac
 from groundwork.platform.modelstore.transfer import pull, read_manifest
 from groundwork.platform.modelstore.uris import GcsUri
 from groundwork.serving.errors import ModelResolutionError
-from groundwork.serving.models import ModelSource, ResolverRegistry, default_registry
+from groundwork.serving.models import ModelSource, ResolverRegistry, default_registry, exclusive_file_lock
 
 
 class GcsModelResolver:
@@ -38,7 +35,7 @@ class GcsModelResolver:
             slug = location.prefix.replace("/", "--") or "root"
             target = self._cache_dir / "gcs" / location.bucket / f"{slug}-{manifest.checksum[:12]}"
             target.parent.mkdir(parents=True, exist_ok=True)
-            with _locked(target.with_name(f".{target.name}.lock")):
+            with exclusive_file_lock(target.with_name(f".{target.name}.lock")):
                 pulled = pull(store, location, target, expected_checksum=manifest.checksum, workers=self._workers)
         except ModelStoreError as exc:
             raise ModelResolutionError(f"{uri}: {exc}") from exc
@@ -57,14 +54,3 @@ def model_resolvers(storage: StorageConfig, cache_dir: Path, *, workers: int = 8
     registry = default_registry()
     registry.register("gs", GcsModelResolver(open_bucket, cache_dir, workers=workers))
     return registry
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One pull of a model at a time across processes (an API server and a CLI command on one machine)."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
