@@ -31,7 +31,6 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
         "inference": {"provisioning": "onDemand", "autoscaling": {"enabled": False}, "verifyModel": False},
         "postgresql": {"mode": "external", "host": "10.20.0.3"},
         "redis": {"mode": "external", "host": "10.20.0.4"},
-        "ui": {"enabled": True},
         "model": {"checksum": "0123456789abcdef"},
     },
     "tpu-no-monitoring": {

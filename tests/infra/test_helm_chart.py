@@ -18,7 +18,7 @@ VLLM = f"{RELEASE}-groundwork-vllm"
 @pytest.mark.parametrize("configuration", sorted(CONFIGURATIONS))
 def test_every_rendered_manifest_is_valid(configuration: str) -> None:
     objects = render(CONFIGURATIONS[configuration])
-    assert len(objects) >= 12
+    assert len(objects) >= 10  # API, workers, vLLM with their services, config, accounts: never an empty render
     problems = [problem for document in objects for problem in validate(document)]
     assert problems == []
 
@@ -164,7 +164,8 @@ def test_on_demand_pools_need_no_flex_start_selector_and_external_services_rende
     api = find(objects, "Deployment", f"{RELEASE}-groundwork-api")["spec"]["template"]["spec"]["containers"][0]
     database = next(e for e in api["env"] if e["name"] == "GROUNDWORK_DATABASE__URL")
     assert database["value"] == "postgresql+psycopg://groundwork:$(POSTGRES_PASSWORD)@10.20.0.3:5432/groundwork"
-    assert find(objects, "Deployment", f"{RELEASE}-groundwork-ui")
+    # The chat UI is served by the API itself (at /), from the same image: no Deployment of its own.
+    assert not [o for o in objects if o["metadata"]["name"].endswith("-ui")]
 
 
 def test_the_platform_talks_to_vllm_and_gcs() -> None:
