@@ -92,10 +92,13 @@ class SlackResponder:
         finally:
             if not work.done():
                 work.cancel()
-        posted = await self._deliver(question, composed.message, progress)
         if composed.conversation is not None:
-            key = self._thread_key(question, posted)
-            await asyncio.to_thread(self._threads.remember, key, composed.conversation)
+            # Recorded before the answer is posted: its feedback buttons work from the moment they are seen.
+            await asyncio.to_thread(self._threads.remember, self._thread_key(question, None), composed.conversation)
+        posted = await self._deliver(question, composed.message, progress)
+        if composed.conversation is not None and question.visibility == "in_channel" and posted is not None:
+            # A reply posted in the channel starts its own thread: known only now.
+            await asyncio.to_thread(self._threads.remember, self._thread_key(question, posted), composed.conversation)
         logger.info(
             "answered Slack question (event %s, channel %s) in %.0f ms",
             question.event_id or "-",

@@ -65,7 +65,8 @@ class SlackConversations:
                     if previous is not None and previous.conversation_id != known.conversation_id:
                         previous.thread_ts = None  # still the bot's (its feedback buttons keep working)
                         session.flush()
-                if session.get(SlackConversation, known.conversation_id) is None:
+                existing = session.get(SlackConversation, known.conversation_id)
+                if existing is None:
                     session.add(
                         SlackConversation(
                             conversation_id=known.conversation_id,
@@ -76,6 +77,8 @@ class SlackConversations:
                             owner=known.owner,
                         )
                     )
+                elif existing.thread_ts is None and key.thread_ts is not None:
+                    existing.thread_ts = key.thread_ts  # recorded before its message was posted; now its thread
         except IntegrityError:
             # Another answer recorded this thread first; keep its conversation for the thread and this one
             # without a thread, so its feedback buttons still work.
