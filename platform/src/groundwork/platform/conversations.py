@@ -9,7 +9,7 @@ longer read is withheld, so revoking access also hides what earlier answers took
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -98,19 +98,8 @@ class ConversationStore:
         shown: list[Turn] = []
         for turn in turns:
             if turn.role == "assistant" and not _documents_of(turn) <= readable:
-                turn = Turn(turn.role, WITHHELD, None, {}, turn.id, turn.created_at, withheld=True)
-            shown.append(
-                Turn(
-                    turn.role,
-                    turn.content,
-                    turn.standalone_query,
-                    turn.details,
-                    turn.id,
-                    turn.created_at,
-                    turn.withheld,
-                    ratings.get(turn.id),
-                )
-            )
+                turn = replace(turn, content=WITHHELD, standalone_query=None, details={}, withheld=True)
+            shown.append(replace(turn, feedback=ratings.get(turn.id)))
         return shown
 
     def append(

@@ -31,7 +31,6 @@ from groundwork.platform.db.models import (
     Job,
     JobStatus,
     Role,
-    Tenant,
     new_id,
     utcnow,
 )
@@ -127,11 +126,6 @@ class DocumentService:
         self._retry_backoff = retry_backoff
 
     # -- datastores -------------------------------------------------------------------------------------
-
-    def ensure_tenant(self, tenant_id: str) -> None:
-        with self._db.session() as session:
-            if session.get(Tenant, tenant_id) is None:
-                session.add(Tenant(id=tenant_id, name=tenant_id))
 
     def create_datastore(self, principal: Principal, name: str, description: str = "") -> Datastore:
         principal.require(Role.EDITOR, "creating a datastore")

@@ -137,8 +137,8 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             default_acl=DocumentAcl.parse(settings.access.default_document_acl),
             retry_backoff=backoff,
         )
-        documents.ensure_tenant(settings.default_tenant)
         identities = IdentityService(database, operator_tenant=settings.default_tenant)
+        identities.ensure_tenant(settings.default_tenant)
         authenticator = Authenticator(
             identities, TokenVerifier(settings.access.jwt), settings.access, default_tenant=settings.default_tenant
         )

@@ -79,6 +79,14 @@ class IdentityService:
         except IntegrityError as exc:
             raise ConflictError(f"tenant {tenant_id!r} already exists") from exc
 
+    def create_tenant_with_admin(
+        self, actor: Principal, tenant_id: str, *, name: str = "", admin_user: str = "admin"
+    ) -> tuple[Tenant, IssuedKey]:
+        """A new tenant, its first admin user and that admin's key (shown once)."""
+        tenant = self.create_tenant(actor, tenant_id, name)
+        self.create_user(actor, admin_user, role=Role.ADMIN, tenant_id=tenant.id)
+        return tenant, self.create_key(actor, admin_user, name="tenant bootstrap", tenant_id=tenant.id)
+
     def list_tenants(self, actor: Principal) -> list[Tenant]:
         actor.require(Role.ADMIN, "listing tenants")
         with self._db.session() as session:

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from groundwork.platform.access.bootstrap import bootstrap_admin_key
 from groundwork.platform.api.body_limit import BodyLimitMiddleware
-from groundwork.platform.api.context import request_id
 from groundwork.platform.api.errors import install_error_handlers
 from groundwork.platform.api.routers import (
     admin,
@@ -30,6 +29,7 @@ from groundwork.platform.api.routers import (
     ui,
 )
 from groundwork.platform.config import Settings
+from groundwork.platform.request_context import request_id
 from groundwork.platform.services import Services, build_services
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groundwork.platform import errors
-from groundwork.platform.api.context import request_id
+from groundwork.platform.request_context import request_id
 from groundwork.retrieval.errors import InvalidQueryError
 
 logger = logging.getLogger(__name__)

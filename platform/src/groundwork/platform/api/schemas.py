@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from groundwork.platform.access.identities import IssuedKey
 from groundwork.platform.answers.types import AnswerResult
-from groundwork.platform.db.models import ApiKey, Conversation, Datastore, Document, Job, Role, User
+from groundwork.platform.db.models import ApiKey, Conversation, Datastore, Document, Job, Role, Tenant, User
 from groundwork.platform.documents import JobProgress
 from groundwork.platform.search import FilterOp, SearchHit
 from groundwork.platform.sync import SyncReport
@@ -499,3 +500,11 @@ class IssuedKeyOut(ApiKeyOut):
 class TenantCreated(BaseModel):
     tenant: TenantOut
     admin_key: IssuedKeyOut
+
+    @classmethod
+    def build(cls, tenant: Tenant, issued: IssuedKey) -> TenantCreated:
+        key = ApiKeyOut.build(issued.key, issued.user_name).model_dump()
+        return cls(
+            tenant=TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at),
+            admin_key=IssuedKeyOut(**key, token=issued.token),
+        )

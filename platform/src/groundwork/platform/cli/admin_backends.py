@@ -11,7 +11,7 @@ from groundwork.platform.access.acl import DocumentAcl, change_acl
 from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.identities import IdentityService
 from groundwork.platform.access.principal import Principal
-from groundwork.platform.api.schemas import ApiKeyOut, DocumentOut, GroupOut, IssuedKeyOut, TenantOut, UserOut
+from groundwork.platform.api.schemas import ApiKeyOut, DocumentOut, GroupOut, IssuedKeyOut, TenantCreated, UserOut
 from groundwork.platform.backends import RemoteBackend
 from groundwork.platform.config import Settings
 from groundwork.platform.db.models import Role, utcnow
@@ -102,14 +102,8 @@ class LocalAdmin:
 
     def create_tenant(self, tenant_id: str, admin_user: str) -> Json:
         operator = Principal.operator(self._operator_tenant)
-        tenant = self._identities.create_tenant(operator, tenant_id)
-        self._identities.create_user(operator, admin_user, role=Role.ADMIN, tenant_id=tenant.id)
-        issued = self._identities.create_key(operator, admin_user, name="tenant bootstrap", tenant_id=tenant.id)
-        key = ApiKeyOut.build(issued.key, issued.user_name).model_dump()
-        return {
-            "tenant": TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at).model_dump(mode="json"),
-            "admin_key": IssuedKeyOut(**key, token=issued.token).model_dump(mode="json"),
-        }
+        tenant, issued = self._identities.create_tenant_with_admin(operator, tenant_id, admin_user=admin_user)
+        return TenantCreated.build(tenant, issued).model_dump(mode="json")
 
     def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]:
         entries = self._audit.entries(self._actor, actor=actor, action=action, limit=limit)

@@ -25,7 +25,7 @@ from groundwork.platform.api.schemas import (
     UserOut,
     UserPatch,
 )
-from groundwork.platform.db.models import Role, utcnow
+from groundwork.platform.db.models import utcnow
 from groundwork.platform.request_context import request_id
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -37,14 +37,9 @@ def _record(audit: AuditDep, principal: Principal, action: str, **details: objec
 
 @router.post("/tenants", status_code=201, summary="Create a tenant with its first admin and key (operator tenant)")
 def create_tenant(body: TenantIn, identities: IdentitiesDep, audit: AuditDep, principal: PrincipalDep) -> TenantCreated:
-    tenant = identities.create_tenant(principal, body.id, body.name)
-    identities.create_user(principal, body.admin_user, role=Role.ADMIN, tenant_id=tenant.id)
-    issued = identities.create_key(principal, body.admin_user, name="tenant bootstrap", tenant_id=tenant.id)
+    tenant, issued = identities.create_tenant_with_admin(principal, body.id, name=body.name, admin_user=body.admin_user)
     _record(audit, principal, "tenant.create", tenant=tenant.id, admin_user=body.admin_user, key_id=issued.key.id)
-    return TenantCreated(
-        tenant=TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at),
-        admin_key=IssuedKeyOut(**ApiKeyOut.build(issued.key, issued.user_name).model_dump(), token=issued.token),
-    )
+    return TenantCreated.build(tenant, issued)
 
 
 @router.get("/tenants", summary="Tenants (the operator tenant's admins see all; others their own)")

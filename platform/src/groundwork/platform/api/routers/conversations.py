@@ -65,11 +65,4 @@ def add_feedback(
     conversation_id: str, message_id: int, body: FeedbackIn, store: ConversationsDep, principal: PrincipalDep
 ) -> FeedbackOut:
     feedback = store.add_feedback(principal, conversation_id, message_id, rating=body.rating, comment=body.comment)
-    return FeedbackOut(
-        id=feedback.id,
-        conversation_id=feedback.conversation_id,
-        message_id=feedback.message_id,
-        rating=feedback.rating,
-        comment=feedback.comment,
-        created_at=feedback.created_at,
-    )
+    return FeedbackOut.model_validate(feedback, from_attributes=True)

@@ -108,8 +108,7 @@ def set_acl(
     datastore: str, document_id: str, body: AclIn, services: ServicesDep, principal: PrincipalDep
 ) -> DocumentOut:
     found = services.documents.get_datastore(principal, datastore)
-    acl = DocumentAcl(users=tuple(body.users), groups=tuple(body.groups), tenant=body.tenant)
-    acl = DocumentAcl.parse(acl.to_json())  # the same validation as uploads and sidecars
+    acl = DocumentAcl.parse(body.model_dump())  # the same validation as uploads and sidecars
     document = services.documents.set_acl(principal, found.id, document_id, acl)
     services.audit.record(
         principal,
