@@ -2,8 +2,11 @@
 
 Before parsing, the source is cleaned of what is not Markdown: YAML (`---`) or TOML (`+++`) front matter
 becomes metadata, Hugo shortcode tags (`{{< … >}}`, `{{% … %}}`) are removed while the content between a
-paired shortcode's tags stays, and MkDocs admonitions (`!!! note "Title"` + indented body) are turned into
-their title and dedented body. The cleaned source is then parsed by markdown-it-py and the block tokens
+paired shortcode's tags stays, MkDocs admonitions (`!!! note "Title"` + indented body) are turned into
+their title and dedented body, and the markup of MkDocs extensions that is not text goes: heading attribute
+lists (`## Title { #id }`, `{#id}`, `{: .class }`), include directives (`{* ../src/app.py hl[3] *}`: the
+included file is not part of the document) and pymdownx block fences (`/// note | Title` ... `///`, kept
+as their title). The cleaned source is then parsed by markdown-it-py and the block tokens
 become blocks whose text is the inline text (emphasis markers and link targets dropped).
 """
 
@@ -39,6 +42,11 @@ _SHORTCODE = re.compile(
     r"\{\{\\?(?P<open>[<%])(?P<escaped>/\*)?(?P<body>.*?)(?(escaped)\*/)(?P<close>[>%])\}\}", re.DOTALL
 )
 _ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_HEADING_ATTRIBUTES = re.compile(r"^(?P<heading>[ ]{0,3}#{1,6}[ \t].*?)(?:[ \t]*\{[ \t]*[#:.][^{}]*\})+[ \t]*#*[ \t]*$")
+_ATTRIBUTE_LINE = re.compile(r"^[ \t]*\{:?[ \t]*[#.][^{}]*\}[ \t]*$|^[ \t]*\{:[^{}]*\}[ \t]*$")
+_INCLUDE = re.compile(r"^[ \t]*\{\*.*?\*\}[ \t]*$")
+_BLOCK_FENCE = re.compile(r"^(?P<indent>[ \t]*)/{3,}[ \t]*(?P<kind>[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
@@ -101,9 +109,35 @@ def _expand_admonitions(lines: Sequence[str]) -> list[str]:
     return out
 
 
+def _strip_extension_markup(lines: Sequence[str]) -> list[str]:
+    """Drop heading attributes, attribute lines, includes and `///` block fences (outside code fences)."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        opener = _FENCE.match(line)
+        if opener is not None:
+            fence = None if fence == opener.group(1) else (fence or opener.group(1))
+        if fence is not None or opener is not None:
+            out.append(line)
+            continue
+        heading = _HEADING_ATTRIBUTES.match(line)
+        block = _BLOCK_FENCE.match(line)
+        if heading is not None:
+            out.append(heading.group("heading"))
+        elif _ATTRIBUTE_LINE.match(line) or _INCLUDE.match(line):
+            out.append("")
+        elif block is not None:
+            title = (block.group("title") or "").strip()
+            keep = title and block.group("kind") not in ("tab", None)
+            out.extend([block.group("indent") + title, ""] if keep else [""])
+        else:
+            out.append(line)
+    return out
+
+
 def _clean_source(source: str) -> str:
     source = _SHORTCODE.sub(_replace_shortcode, source)
-    return "\n".join(_expand_admonitions(source.split("\n")))
+    return "\n".join(_strip_extension_markup(_expand_admonitions(source.split("\n"))))
 
 
 def _inline_text(token: Token) -> str:
@@ -193,6 +227,8 @@ class MarkdownParser:
         builder = DocumentBuilder()
         first_h1 = self._emit(tokens, builder)
         title = metadata.get("title")
+        if isinstance(title, str):
+            title = _SHORTCODE.sub(_replace_shortcode, title)
         return builder.build(
             title=title if isinstance(title, str) and title.strip() else first_h1,
             metadata=_plain_metadata(metadata),

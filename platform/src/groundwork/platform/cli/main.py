@@ -437,6 +437,11 @@ def eval_retrieval(
 def eval_answers(
     dapr: Annotated[Path | None, typer.Option(help="The Dapr docs folder; asks the packaged Dapr question set")] = None,
     pubmedqa: Annotated[Path | None, typer.Option(help="The PubMedQA folder (questions.jsonl, corpus.jsonl)")] = None,
+    chat: Annotated[
+        Path | None, typer.Option(help="The engdocs folder; asks the packaged chat-style set (--corpus, --split)")
+    ] = None,
+    corpus: Annotated[str, typer.Option(help="With --chat: the corpus folder, e.g. fastapi-docs-en")] = "",
+    split: Annotated[str | None, typer.Option(help="With --chat: tune or held-out (default: both)")] = None,
     limit: Annotated[int | None, typer.Option(help="Ask only the first N questions (answerable and not)")] = None,
     output: Annotated[Path | None, typer.Option("--out", help="JSON results file")] = None,
     url: UrlOption = None,
@@ -447,18 +452,26 @@ def eval_answers(
 
     from groundwork.ingestion.sources import iter_folder, read_with_shared_source
     from groundwork.platform.cli.progress import follow_jobs
-    from groundwork.platform.eval.answer_sets import AnswerQuestion, load_dapr_questions
+    from groundwork.platform.eval.answer_sets import AnswerQuestion, load_chat_questions, load_dapr_questions
     from groundwork.platform.eval.answers import ask_all
     from groundwork.platform.eval.datasets import load_pubmedqa, pubmedqa_long_answers
     from groundwork.platform.eval.retrieval import corpus_documents
 
-    if (dapr is None) == (pubmedqa is None):
-        console.print("name exactly one of --dapr or --pubmedqa")
+    if sum(option is not None for option in (dapr, pubmedqa, chat)) != 1:
+        console.print("name exactly one of --dapr, --pubmedqa or --chat")
         raise typer.Exit(code=1)
     settings = _settings()
+    if chat is not None:  # the chat set: one corpus of the engdocs folder, asked like the Dapr set
+        try:
+            questions = load_chat_questions(corpus, split)
+        except PlatformError as exc:
+            _fail(exc)
+            return
+        dapr, name = chat / corpus, f"eval-{corpus}"
     if dapr is not None:
         root = dapr.resolve()
-        name, questions = "eval-dapr", load_dapr_questions()
+        if chat is None:
+            name, questions = "eval-dapr", load_dapr_questions()
         items = [
             NewDocument(
                 source_uri=f.as_uri(),
@@ -512,7 +525,7 @@ def eval_answers(
     for key, value in summary.items():
         table.add_row(key, "-" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value)))
     out.print(table)
-    target = output or Path("eval-results") / f"answers-{name}.json"
+    target = output or Path("eval-results") / f"answers-{name}{f'-{split}' if split else ''}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
         json.dumps({"summary": summary, "outcomes": [o.__dict__ for o in report.outcomes]}, indent=2, default=str)

@@ -4,10 +4,16 @@ A set is JSON Lines, one question per line. Answerable questions name the files 
 (`gold_files`, relative to the corpus root) and short `key_facts` copied from those files; a correct
 answer contains every key fact. Unanswerable questions have no gold files and no key facts: the right
 response is to say the documents do not answer them. See docs/eval-dapr-questions.md.
+
+The chat set (`chat_questions.jsonl`) spans several corpora of `../shared/data/engdocs`: each question names
+its `corpus` (a folder there), and gold files are relative to that folder. It is split once, by a hash of
+the id, into a `tune` half (the answer gates were adjusted on it) and a `held-out` half (never looked at
+while tuning); docs/evaluation.md reports both.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -21,6 +27,8 @@ from groundwork.platform.errors import InvalidRequestError
 _STEMMER = Stemmer.Stemmer("english")
 DATA_DIR = Path(__file__).parent / "data"
 DAPR_QUESTIONS = DATA_DIR / "dapr_questions.jsonl"
+CHAT_QUESTIONS = DATA_DIR / "chat_questions.jsonl"
+SPLITS = ("tune", "held-out")
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -37,6 +45,13 @@ class AnswerQuestion:
     why_unanswerable: str = ""
     reference_answer: str = ""
     """A reference answer written by people (PubMedQA's long answers); scored by `reference_word_recall`."""
+    corpus: str = ""
+    """The engdocs folder the gold files are relative to (chat set); empty for single-corpus sets."""
+
+    @property
+    def split(self) -> str:
+        """`tune` or `held-out`, fixed by the id alone (the first byte of its SHA-256, even or odd)."""
+        return SPLITS[hashlib.sha256(self.id.encode()).digest()[0] % 2]
 
 
 def normalise(text: str) -> str:
@@ -67,6 +82,7 @@ def _question(row: object, where: str) -> AnswerQuestion:
         key_facts=_strings(row.get("key_facts", []), "key_facts", where),
         evidence=str(row.get("evidence") or ""),
         why_unanswerable=str(row.get("why_unanswerable") or ""),
+        corpus=str(row.get("corpus") or ""),
     )
     if question.answerable and not (question.gold_files and question.key_facts):
         raise InvalidRequestError(f"{where}: an answerable question needs gold_files and key_facts")
@@ -101,6 +117,19 @@ def load_questions(path: Path) -> list[AnswerQuestion]:
 def load_dapr_questions(path: Path = DAPR_QUESTIONS) -> list[AnswerQuestion]:
     """The packaged Dapr documentation set (gold files are relative to the dapr-docs root)."""
     return load_questions(path)
+
+
+def load_chat_questions(
+    corpus: str | None = None, split: str | None = None, path: Path = CHAT_QUESTIONS
+) -> list[AnswerQuestion]:
+    """The packaged chat-style set, optionally one corpus's questions and one half (`tune` / `held-out`)."""
+    if split is not None and split not in SPLITS:
+        raise InvalidRequestError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    questions = load_questions(path)
+    corpora = sorted({q.corpus for q in questions})
+    if corpus is not None and corpus not in corpora:
+        raise InvalidRequestError(f"the chat set has no corpus {corpus!r} (it has {', '.join(corpora)})")
+    return [q for q in questions if corpus in (None, q.corpus) and split in (None, q.split)]
 
 
 def reference_word_recall(answer_text: str, reference: str) -> float:
