@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install Groundwork (all four members, pinned by constraints.txt).
+# Create .venv and install Groundwork (all five members, pinned by constraints.txt).
 #   scripts/setup.sh          the platform
 #   scripts/setup.sh --dev    the platform plus test, lint and type-check tools
 set -euo pipefail
@@ -15,7 +15,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip
 # torch first and pinned: a bare 'torch' requirement would pull a multi-GB CUDA build.
 "${PIP[@]}" install -c constraints.txt torch==2.13.0
-"${PIP[@]}" install -c constraints.txt -e ./retrieval -e ./serving -e ./platform -e ./ingestion
+"${PIP[@]}" install -c constraints.txt -e ./client -e ./retrieval -e ./serving -e ./platform -e ./ingestion
 if [ "${1:-}" = "--dev" ]; then
   "${PIP[@]}" install -c constraints.txt -r requirements-dev.txt
 fi
