@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+import groundwork.platform.db.identity_models  # sessions, sign-ins, SCIM tokens: part of the schema under test
 import groundwork.platform.slack.models  # noqa: F401 - its tables are part of the schema under test
 from groundwork.platform.db.models import Base, Chunk, Datastore, Document, Job, Tenant
 from groundwork.platform.db.session import MIGRATIONS_DIR, Database

@@ -318,6 +318,64 @@ class JwtConfig(BaseModel):
     """How long fetched signing keys are reused before the JWKS is read again."""
 
 
+class OidcProviderConfig(BaseModel):
+    """One OpenID Connect identity provider the chat UI signs in with (authorization code flow with PKCE)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+    """Short name in URLs: the redirect URI is `<public_url>/auth/oidc/<id>/callback`."""
+    display_name: str = ""
+    """What the sign-in button says after "Sign in with" (default: the id)."""
+    issuer: str
+    """The provider's issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`, and ID
+    tokens must carry exactly this `iss`."""
+    client_id: str
+    """The client (application) id registered at the provider; ID tokens must name it in `aud`."""
+    client_secret: str | None = None
+    """The client secret (confidential clients); unset: a public client (PKCE only)."""
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    """Scopes requested; `openid` is always sent."""
+    user_claim: str = "email"
+    """Claim whose value is the user's name (what document ACLs name)."""
+    email_claim: str = "email"
+    """Claim with the user's email address."""
+    name_claim: str = "name"
+    """Claim with the user's display name."""
+    groups_claim: str | None = "groups"
+    """Claim listing the user's groups; only groups that exist in the tenant count. Unset: no group claim."""
+    tenant_claim: str | None = None
+    """Claim naming the tenant; unset: every user of this provider belongs to `tenant`."""
+    tenant: str | None = None
+    """The tenant of this provider's users (and of tokens without `tenant_claim`); unset: `default_tenant`."""
+    default_role: Literal["reader", "editor", "admin"] = "reader"
+    """Role of users created on their first sign-in."""
+    create_users: bool = True
+    """Create a user on its first sign-in (just in time); off: only users that exist (local or SCIM) sign in."""
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "PS256"])
+    """ID-token signature algorithms accepted (asymmetric only)."""
+    leeway_seconds: int = Field(default=60, ge=0)
+    """Clock skew tolerated on `exp` and `iat`."""
+    metadata_cache_seconds: float = Field(default=3600.0, gt=0)
+    """How long the discovery document and signing keys are reused (an unknown key id refetches them)."""
+
+
+class SessionConfig(BaseModel):
+    """Browser sessions after OIDC sign-in: server-side in the metadata store, an opaque HttpOnly cookie."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    idle_minutes: int = Field(default=60, ge=1)
+    """A session unused this long ends."""
+    absolute_hours: int = Field(default=12, ge=1)
+    """A session ends this long after sign-in, however active."""
+    public_url: str | None = None
+    """The URL browsers reach the server at (behind a proxy), e.g. `https://groundwork.example.com`; it
+    makes the redirect URIs. Unset: taken from each request."""
+    sign_in_minutes: int = Field(default=10, ge=1)
+    """How long a started sign-in (state, nonce, PKCE verifier) waits for the provider's answer."""
+
+
 class AccessConfig(BaseModel):
     """Access control: who may call the API and which documents each principal may read."""
 
@@ -339,6 +397,10 @@ class AccessConfig(BaseModel):
     """Requests a key may send at once before the per-minute rate applies."""
     jwt: JwtConfig = Field(default_factory=JwtConfig)
     """Identity tokens."""
+    oidc_providers: list[OidcProviderConfig] = Field(default_factory=list)
+    """Identity providers for "Sign in with ..." in the chat UI (JSON list; docs/access.md)."""
+    sessions: SessionConfig = Field(default_factory=SessionConfig)
+    """Browser sessions."""
 
 
 class CloudConfig(BaseModel):

@@ -15,6 +15,9 @@ from groundwork.platform.access.acl import DocumentAcl
 from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.authenticator import Authenticator
 from groundwork.platform.access.identities import IdentityService
+from groundwork.platform.access.scim import ScimService
+from groundwork.platform.access.sessions import SessionStore
+from groundwork.platform.access.sign_in import SignInService
 from groundwork.platform.access.tokens import TokenVerifier
 from groundwork.platform.answers.service import AnswerService, AnswerSettings
 from groundwork.platform.answers.verification import ClaimVerifier
@@ -58,6 +61,10 @@ class Services:
     handlers: Mapping[str, TaskHandler] = field(default_factory=dict)
     """The pipeline's task handlers (what a Celery worker runs; the in-process queue holds them too)."""
     metrics: IngestionMetrics = field(default_factory=IngestionMetrics)
+    sign_in: SignInService | None = None
+    """Browser sign-in with OIDC providers (None when `access.oidc_providers` is empty)."""
+    scim: ScimService | None = None
+    """SCIM 2.0 provisioning of users and groups (`/scim/v2`)."""
 
     def close(self) -> None:
         """Stop the local model, finish queued work, write indexes, release the data directory."""
@@ -66,6 +73,25 @@ class Services:
         self.indexes.close()
         self.database.close()
         self.lock.release()
+
+
+def _identity_services(
+    settings: Settings, database: Database, audit: AuditLog, metrics: IngestionMetrics
+) -> tuple[SignInService | None, ScimService]:
+    """Sign-in with identity providers (if any are configured) and SCIM provisioning."""
+    sessions = SessionStore(database, settings.access.sessions)
+    sign_in = None
+    if settings.access.oidc_providers:
+        sign_in = SignInService(
+            database,
+            sessions,
+            audit,
+            settings.access.oidc_providers,
+            default_tenant=settings.default_tenant,
+            sign_in_minutes=settings.access.sessions.sign_in_minutes,
+            registry=metrics.registry,
+        )
+    return sign_in, ScimService(database, sessions, audit)
 
 
 def build_services(settings: Settings, *, owner: str, recover: bool = True) -> Services:
@@ -194,6 +220,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
     except BaseException:
         lock.release()
         raise
+    sign_in, scim = _identity_services(settings, database, audit, metrics)
     services = Services(
         settings,
         database,
@@ -212,6 +239,8 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         RateLimiter(settings.access.rate_limit_per_minute, settings.access.rate_limit_burst),
         handlers=handlers,
         metrics=metrics,
+        sign_in=sign_in,
+        scim=scim,
     )
     if recover and not celery_mode:
         documents.recover()

@@ -16,14 +16,17 @@ from groundwork.platform.api.errors import install_error_handlers
 from groundwork.platform.api.routers import (
     admin,
     answers,
+    auth,
     conversations,
     datastores,
     documents,
     health,
+    identity_admin,
     jobs,
     me,
     metrics,
     openai_compat,
+    scim,
     search,
     slack,
     ui,
@@ -93,6 +96,9 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         openai_compat,
         slack,
         ui,
+        auth,
+        identity_admin,
+        scim,
     )
     for module in routers:
         router = module.router

@@ -1,5 +1,6 @@
-"""Dependency aliases for route handlers. `PrincipalDep` authenticates the request (API key or identity token)
-and applies the key's rate limit; every route that touches tenant data depends on it."""
+"""Dependency aliases for route handlers. `PrincipalDep` authenticates the request (API key or identity token,
+or else the browser's session cookie) and applies the key's rate limit; every route that touches tenant data
+depends on it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.identities import IdentityService
 from groundwork.platform.access.principal import Principal
+from groundwork.platform.access.sessions import CSRF_HEADER, SESSION_COOKIE
 from groundwork.platform.answers.service import AnswerService
 from groundwork.platform.config import Settings
 from groundwork.platform.conversations import ConversationStore
@@ -36,9 +38,16 @@ async def get_principal(request: Request, services: Annotated[Services, Depends(
     known = getattr(request.state, "principal", None)
     if isinstance(known, Principal):
         return known
-    principal: Principal = await run_in_threadpool(
-        services.authenticator.authenticate, request.headers.get("authorization"), request.headers.get("x-api-key")
-    )
+    authorization, api_key = request.headers.get("authorization"), request.headers.get("x-api-key")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal: Principal
+    if cookie and not authorization and not api_key and services.sign_in and services.authenticator.enabled:
+        # A browser signed in with an identity provider; state-changing requests need the CSRF token.
+        principal = await run_in_threadpool(
+            services.sign_in.principal_for_cookie, cookie, request.method, request.headers.get(CSRF_HEADER)
+        )
+    else:
+        principal = await run_in_threadpool(services.authenticator.authenticate, authorization, api_key)
     services.rate_limiter.check(principal.rate_key)
     request.state.principal = principal
     return principal

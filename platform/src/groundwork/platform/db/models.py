@@ -228,6 +228,12 @@ class User(Base):
     """The highest role this user's API keys may carry."""
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     """A disabled user's keys stop working at once."""
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    """Who manages it: `local` (the admin API or CLI), `oidc` (created at its first sign-in), `scim`."""
+    external_id: Mapped[str | None] = mapped_column(String(320), default=None)
+    """The identity provider's id of it (SCIM `externalId`)."""
+    scim_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The other SCIM attributes its provisioning client set (kept and returned as sent; never a password)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -241,6 +247,10 @@ class Group(Base):
     """What document ACLs and identity-token group claims name. An ACL naming a group that does not exist
     matches nobody."""
     description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    """`local` (the admin API or CLI) or `scim`."""
+    external_id: Mapped[str | None] = mapped_column(String(320), default=None)
+    scim_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import groundwork.platform.db.identity_models  # registers the sign-in tables on Base.metadata
 import groundwork.platform.slack.models  # noqa: F401 - registers the Slack bot's tables on Base.metadata
 from groundwork.platform.db.models import Base
 

@@ -1,0 +1,136 @@
+"""A real OIDC provider on loopback for the sign-in tests: `oidc-provider-mock` (authlib's server components in
+a Flask app, with discovery, JWKS, authorization form, token endpoint and end-session endpoint), plus a switch
+that makes its token endpoint misbehave (a wrong nonce, audience or expiry, an unsigned or foreign-signed ID
+token) the way a broken or hostile provider would; and the browser's side of the flow over plain HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import flask
+import httpx
+import oidc_provider_mock
+import werkzeug.serving
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+Tamper = Callable[[dict[str, Any], dict[str, Any]], str]
+"""(ID-token claims, the provider's private JWK) -> the ID token to hand out instead."""
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def resign(claims: dict[str, Any], private_jwk: dict[str, Any], **changes: Any) -> str:
+    """The provider's own signature over changed claims."""
+    key = RSAKey.import_key(private_jwk)
+    return jwt.encode({"alg": "RS256", "kid": private_jwk.get("kid")}, {**claims, **changes}, key)
+
+
+def unsigned(claims: dict[str, Any], _jwk: dict[str, Any]) -> str:
+    """`alg: none`: no signature at all."""
+    import json
+
+    return f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
+
+
+def foreign(claims: dict[str, Any], private_jwk: dict[str, Any]) -> str:
+    """Signed by another key under the provider's key id (a forgery)."""
+    other = RSAKey.generate_key(2048, private=True)
+    return jwt.encode({"alg": "RS256", "kid": private_jwk.get("kid")}, claims, other)
+
+
+@dataclass
+class Provider:
+    url: str
+    tamper: list[Tamper | None] = field(default_factory=lambda: [None])
+
+    def set_user(self, sub: str, claims: dict[str, Any]) -> None:
+        assert httpx.put(f"{self.url}/users/{sub}", json=claims).status_code == 204
+
+    @contextmanager
+    def misbehaving(self, tamper: Tamper) -> Iterator[None]:
+        self.tamper[0] = tamper
+        try:
+            yield
+        finally:
+            self.tamper[0] = None
+
+
+@contextmanager
+def run_provider() -> Iterator[Provider]:
+    app = oidc_provider_mock.app(require_nonce=True)
+    app.debug = False
+    provider = Provider(url="")
+
+    @app.after_request
+    def tamper_id_token(response: flask.Response) -> flask.Response:
+        change = provider.tamper[0]
+        if change is None or flask.request.path != "/oauth2/token" or response.status_code != 200:
+            return response
+        body = response.get_json()
+        storage = flask.g.oidc_provider_mock_storage
+        private = storage.jwk.as_dict(is_private=True)
+        claims = jwt.decode(body["id_token"], RSAKey.import_key(private)).claims
+        body["id_token"] = change(claims, private)
+        response.set_data(flask.json.dumps(body))
+        return response
+
+    server = werkzeug.serving.make_server("localhost", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    provider.url = f"http://localhost:{server.server_port}"
+    try:
+        yield provider
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@dataclass
+class Answer:
+    """Where the provider sent the browser back to: the callback URL, its code and state."""
+
+    url: str
+    code: str
+    state: str
+
+
+def authorize(browser: httpx.Client, login_path: str, sub: str) -> tuple[httpx.Response, Answer]:
+    """Start a sign-in at the platform and approve it at the provider as `sub`; the platform's answer is not
+    followed yet (returned is the login response and the provider's redirect back)."""
+    started = browser.get(login_path)
+    assert started.status_code == 303, started.text
+    approved = httpx.post(started.headers["location"], data={"sub": sub})
+    assert approved.status_code == 302, approved.text
+    back = approved.headers["location"]
+    query = parse_qs(urlparse(back).query)
+    return started, Answer(url=back, code=query["code"][0], state=query["state"][0])
+
+
+def sign_in(browser: httpx.Client, provider_id: str, sub: str, *, next_path: str = "/") -> httpx.Response:
+    """The whole flow; returns the platform's callback response (a redirect to `next_path` when signed in)."""
+    _, answer = authorize(browser, f"/auth/oidc/{provider_id}/login?next={next_path}", sub)
+    return browser.get(answer.url)
+
+
+def csrf(browser: httpx.Client) -> dict[str, str]:
+    session = browser.get("/auth/session")
+    assert session.status_code == 200, session.text
+    return {"X-CSRF-Token": session.json()["csrf_token"]}
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
