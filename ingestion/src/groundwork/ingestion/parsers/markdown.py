@@ -5,8 +5,8 @@ becomes metadata, Hugo shortcode tags (`{{< … >}}`, `{{% … %}}`) are removed
 paired shortcode's tags stays, MkDocs admonitions (`!!! note "Title"` + indented body) are turned into
 their title and dedented body, and the markup of MkDocs extensions that is not text goes: heading attribute
 lists (`## Title { #id }`, `{#id}`, `{: .class }`), include directives (`{* ../src/app.py hl[3] *}`: the
-included file is not part of the document) and pymdownx block fences (`/// note | Title` ... `///`, kept
-as their title). The cleaned source is then parsed by markdown-it-py and the block tokens
+included file is not part of the document), pymdownx block fences (`/// note | Title` ... `///`, kept
+as their title) and GitHub alert markers (`> [!NOTE]`). The cleaned source is then parsed by markdown-it-py and the block tokens
 become blocks whose text is the inline text (emphasis markers and link targets dropped).
 """
 
@@ -47,6 +47,7 @@ _HEADING_ATTRIBUTES = re.compile(r"^(?P<heading>[ ]{0,3}#{1,6}[ \t].*?)(?:[ \t]*
 _ATTRIBUTE_LINE = re.compile(r"^[ \t]*\{:?[ \t]*[#.][^{}]*\}[ \t]*$|^[ \t]*\{:[^{}]*\}[ \t]*$")
 _INCLUDE = re.compile(r"^[ \t]*\{\*.*?\*\}[ \t]*$")
 _BLOCK_FENCE = re.compile(r"^(?P<indent>[ \t]*)/{3,}[ \t]*(?P<kind>[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$")
+_ALERT = re.compile(r"^(?P<quote>[ \t]*>[ \t]*)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$", re.IGNORECASE)
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
@@ -124,6 +125,8 @@ def _strip_extension_markup(lines: Sequence[str]) -> list[str]:
         block = _BLOCK_FENCE.match(line)
         if heading is not None:
             out.append(heading.group("heading"))
+        elif _ALERT.match(line):  # GitHub's `> [!NOTE]`: the quote stays, the marker goes
+            out.append(line[: _ALERT.match(line).end("quote")].rstrip())  # type: ignore[union-attr]
         elif _ATTRIBUTE_LINE.match(line) or _INCLUDE.match(line):
             out.append("")
         elif block is not None:
