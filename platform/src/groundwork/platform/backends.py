@@ -7,25 +7,29 @@ can read every blob in it anyway. Remotely, they act as the API key they send, w
 from __future__ import annotations
 
 import asyncio
-import json
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
-
+from groundwork.client import Filter as ClientFilter
+from groundwork.client import Groundwork, RetryPolicy, UploadFile
+from groundwork.client import errors as client_errors
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.types import AnswerRequest
 from groundwork.platform.db.models import Job
 from groundwork.platform.documents import JobProgress, NewDocument
 from groundwork.platform.errors import (
     AuthenticationError,
+    ConflictError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     PlatformError,
+    RateLimitedError,
+    RetryLaterError,
 )
 from groundwork.platform.search import MetadataFilter, SearchQuery
 from groundwork.platform.services import Services
@@ -173,83 +177,74 @@ class LocalBackend:
 
 
 class RemoteBackend:
-    """Talks to a running server's REST API."""
+    """Talks to a running server's REST API through `groundwork.client`: documents go up in bulk requests (one
+    job each, not one request per file), a job is polled with one GET, 429 and 503 are waited out (Retry-After,
+    capped and jittered), and the server's error codes reach the user unchanged (`rate_limited`, ...)."""
 
-    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 60.0) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
-
-    def _check(self, response: httpx.Response) -> Any:
-        if response.is_success:
-            return response.json() if response.content else None
-        try:
-            error = response.json()["error"]
-            message, code = error["message"], error["code"]
-        except (ValueError, KeyError, TypeError):
-            message, code = response.text, "http_error"
-        if response.status_code == 401:
-            raise AuthenticationError(f"{message} (set GROUNDWORK_API_KEY or pass --api-key)")
-        if response.status_code == 403:
-            raise PermissionDeniedError(message)
-        if response.status_code == 404:
-            raise NotFoundError(message)
-        if 400 <= response.status_code < 500:
-            raise InvalidRequestError(f"{code}: {message}")
-        raise PlatformError(f"server error {response.status_code} ({code}): {message}")
-
-    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        """One API call; errors become the platform's exceptions."""
-        return self._check(self._client.request(method, path, json=json, params=params))
+    def __init__(
+        self, base_url: str, *, api_key: str | None = None, timeout: float = 60.0, retry: RetryPolicy | None = None
+    ) -> None:
+        self.client = Groundwork(base_url, api_key=api_key, timeout=timeout, retry=retry or RetryPolicy(max_retries=8))
+        self._refused: dict[str, list[dict[str, Any]]] = {}
 
     def ensure_datastore(self, name: str) -> str:
-        response = self._client.get(f"/v1/datastores/{name}")
-        if response.status_code == 404:
-            response = self._client.post("/v1/datastores", json={"name": name})
-        return str(self._check(response)["id"])
+        with remote_errors():
+            return self.client.ensure_datastore(name).id
 
     def submit(self, datastore_id: str, items: Sequence[NewDocument]) -> list[str]:
-        job_ids: list[str] = []
-        for item in items:
-            data: dict[str, str] = {"source_uri": item.source_uri}
-            if item.title:
-                data["title"] = item.title
-            if item.metadata:
-                data["metadata"] = json.dumps(item.metadata)
-            if item.acl is not None:
-                data["acl"] = json.dumps(item.acl.to_json())
-            response = self._client.post(
-                f"/v1/datastores/{datastore_id}/documents",
-                files={"file": (item.filename, item.data, item.declared_mime_type or "application/octet-stream")},
-                data=data,
-            )
-            job_ids.append(self._check(response)["job"]["id"])
-        return job_ids
+        uploads = [_upload(item) for item in items]
+        uris = {u.filename: u.source_uri or "" for u in uploads}
+        with remote_errors():
+            accepted = self.client.upload_documents(datastore_id, uploads)
+        for batch in accepted:
+            self._refused[batch.job.id] = [
+                {"source_uri": uris.get(r.filename, r.filename), "failure_code": r.code, "failure_reason": r.message}
+                for r in batch.refused
+            ]
+        return [batch.job.id for batch in accepted]
 
     def job(self, job_id: str) -> JobState:
-        return _remote_job_state(self._check(self._client.get(f"/v1/jobs/{job_id}")))
+        with remote_errors():
+            job = self.client.get_job(job_id)
+        refused = len(self._refused.get(job_id, ()))  # refused at upload: counted as failed, as locally
+        return JobState(
+            job.id,
+            job.status,
+            job.total + refused,
+            job.done + refused,
+            job.failed + refused,
+            job.docs_per_second,
+            job.eta_seconds,
+        )
 
     def retry(self, job_id: str) -> JobState:
-        return _remote_job_state(self._check(self._client.post(f"/v1/jobs/{job_id}/retry")))
+        with remote_errors():
+            job = self.client.retry_job(job_id)
+        return JobState(job.id, job.status, job.total, job.done, job.failed, job.docs_per_second, job.eta_seconds)
 
     def failures(self, job_id: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._check(self._client.get(f"/v1/jobs/{job_id}/failures"))
-        return result
+        with remote_errors():
+            failed = self.client.job_failures(job_id)
+        return self._refused.get(job_id, []) + [
+            {"source_uri": d.source_uri, "failure_code": d.failure_code, "failure_reason": d.failure_reason}
+            for d in failed
+        ]
 
     def sync(
         self, datastore_id: str, source: str, *, include: Sequence[str] | None, exclude: Sequence[str], delete: bool
     ) -> SyncReport:
-        body = {"source": source, "include": list(include or ()), "exclude": list(exclude), "delete": delete}
         # The server lists (and downloads what changed) before it answers: no read timeout.
-        data = self._check(self._client.post(f"/v1/datastores/{datastore_id}/sync", json=body, timeout=None))
+        with remote_errors():
+            data = self.client.sync_datastore(datastore_id, source, include=include, exclude=exclude, delete=delete)
         return SyncReport(
-            source=data["source"],
-            listed=data["listed"],
-            selected=data["selected"],
-            unchanged=data["unchanged"],
-            submitted=data["submitted"],
-            deleted=data["deleted"],
-            rejected=[(item["source_uri"], item["reason"]) for item in data["rejected"]],
-            job_ids=list(data["job_ids"]),
+            source=data.source,
+            listed=data.listed,
+            selected=data.selected,
+            unchanged=data.unchanged,
+            submitted=data.submitted,
+            deleted=data.deleted,
+            rejected=[(item.source_uri, item.reason) for item in data.rejected],
+            job_ids=list(data.job_ids),
         )
 
     def search(
@@ -261,45 +256,66 @@ class RemoteBackend:
         mode: SearchMode,
         filters: Sequence[MetadataFilter] = (),
     ) -> list[dict[str, Any]]:
-        body = {
-            "query": query,
-            "datastore_ids": list(datastores),
-            "top_k": top_k,
-            "mode": mode.value,
-            "filters": [{"key": f.key, "op": f.op, "value": f.value} for f in filters],
-        }
-        hits: list[dict[str, Any]] = self._check(self._client.post("/v1/search", json=body))["hits"]
-        return hits
+        wire = [ClientFilter(key=f.key, op=f.op, value=f.value) for f in filters]
+        with remote_errors():
+            found = self.client.search(query, datastores, top_k=top_k, mode=mode.value, filters=wire)
+        return [hit.model_dump(mode="json") for hit in found.hits]
 
     def ask(self, question: str, datastores: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        body = {"question": question, "datastore_ids": list(datastores), "stream": True}
-        with self._client.stream("POST", "/v1/answer", json=body, timeout=None) as response:
-            if not response.is_success:
-                response.read()
-                self._check(response)
-            event = "message"
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    event = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    yield event, json.loads(line.removeprefix("data: "))
+        with remote_errors():
+            for event in self.client.stream_answer(question, datastores):
+                yield event.event, event.data
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()
+
+
+@contextmanager
+def remote_errors() -> Iterator[None]:
+    """The client's errors as the platform's, keeping the server's code (`rate_limited`, `not_found`, ...)."""
+    try:
+        yield
+    except client_errors.GroundworkError as exc:
+        raise _platform_error(exc) from exc
+
+
+def _platform_error(exc: client_errors.GroundworkError) -> PlatformError:
+    message = exc.message
+    error: PlatformError
+    if isinstance(exc, client_errors.AuthenticationError):
+        error = AuthenticationError(f"{message} (set GROUNDWORK_API_KEY or pass --api-key)")
+    elif isinstance(exc, client_errors.PermissionDeniedError):
+        error = PermissionDeniedError(message)
+    elif isinstance(exc, client_errors.NotFoundError):
+        error = NotFoundError(message)
+    elif isinstance(exc, client_errors.RateLimitedError):
+        error = RateLimitedError(f"{message} (still refused after retries)", retry_after_seconds=exc.retry_after or 1)
+    elif isinstance(exc, client_errors.RetryLaterError):
+        error = RetryLaterError(f"{message} (still refused after retries)", retry_after_seconds=exc.retry_after or 1)
+    elif isinstance(exc, client_errors.ConflictError):
+        error = ConflictError(message)
+    elif isinstance(exc, client_errors.InvalidRequestError):
+        error = InvalidRequestError(message)
+    elif isinstance(exc, client_errors.ConnectionError):
+        error = PlatformError(f"cannot reach the server: {message}")
+    else:
+        error = PlatformError(f"server error {exc.status} ({exc.code}): {message}")
+    error.code = exc.code
+    return error
+
+
+def _upload(item: NewDocument) -> UploadFile:
+    return UploadFile(
+        filename=item.filename,
+        data=item.data,
+        content_type=item.declared_mime_type or "application/octet-stream",
+        source_uri=item.source_uri,
+        title=item.title,
+        metadata=item.metadata or None,
+        acl=None if item.acl is None else item.acl.to_json(),
+    )
 
 
 def _job_state(job: Job) -> JobState:
     progress = JobProgress.of(job)
     return JobState(job.id, job.status, job.total, job.done, job.failed, progress.docs_per_second, progress.eta_seconds)
-
-
-def _remote_job_state(body: dict[str, Any]) -> JobState:
-    return JobState(
-        body["id"],
-        body["status"],
-        body["total"],
-        body["done"],
-        body["failed"],
-        body.get("docs_per_second"),
-        body.get("eta_seconds"),
-    )

@@ -32,6 +32,7 @@ from groundwork.platform.api.routers import (
     ui,
 )
 from groundwork.platform.config import Settings
+from groundwork.platform.mcp.http import mount_mcp
 from groundwork.platform.request_context import request_id
 from groundwork.platform.services import Services, build_services
 
@@ -51,7 +52,8 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         services.generation.start()  # in the background: answers are extractive until the model is up
         app.state.services = services
         try:
-            yield
+            async with mcp_sessions:  # /mcp (groundwork.platform.mcp)
+                yield
         finally:
             app.state.services = None
             await services.generation.aclose()
@@ -82,6 +84,7 @@ def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAP
         response.headers["X-Request-ID"] = rid
         return response
 
+    mcp_sessions = mount_mcp(app)  # before the routers: the UI's catch-all must not shadow /mcp
     routers = (
         health,
         metrics,

@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any, Protocol, cast
 
+from groundwork.client.admin import Kind as ClientKind
+from groundwork.client.admin import Role as ClientRole
+from groundwork.client.models import Acl as ClientAcl
 from groundwork.platform.access.acl import DocumentAcl, change_acl
 from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.identities import IdentityService
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.api.schemas import ApiKeyOut, DocumentOut, GroupOut, IssuedKeyOut, TenantCreated, UserOut
-from groundwork.platform.backends import RemoteBackend
+from groundwork.platform.backends import RemoteBackend, remote_errors
 from groundwork.platform.config import Settings
 from groundwork.platform.db.models import Role, utcnow
 from groundwork.platform.db.session import Database
+from groundwork.platform.errors import InvalidRequestError
 
 Json = dict[str, Any]
 
@@ -123,72 +126,80 @@ class LocalAdmin:
 
 
 class RemoteAdmin:
-    """Calls a server's `/v1/admin` API with an admin key."""
+    """Calls a server's `/v1/admin` API with an admin key, through `groundwork.client`."""
 
     def __init__(self, remote: RemoteBackend) -> None:
-        self._remote = remote
-
-    def _call(self, method: str, path: str, json: Json | None = None, params: Json | None = None) -> Any:
-        return self._remote.call(method, path, json=json, params=params)
+        self._admin = remote.client.admin
+        self._client = remote.client
 
     def create_user(self, name: str, *, role: Role, email: str | None, groups: list[str], kind: str) -> Json:
-        body = {"name": name, "role": role, "email": email, "groups": groups, "kind": kind}
-        result: Json = self._call("POST", "/v1/admin/users", body)
-        return result
+        with remote_errors():
+            user = self._admin.create_user(name, role=_role(role), groups=groups, email=email, kind=_kind(kind))
+        return user.model_dump(mode="json")
 
     def list_users(self) -> list[Json]:
-        result: list[Json] = self._call("GET", "/v1/admin/users")
-        return result
+        with remote_errors():
+            return [u.model_dump(mode="json") for u in self._admin.list_users()]
 
     def update_user(self, name: str, *, role: Role | None = None, disabled: bool | None = None) -> Json:
-        body = {k: v for k, v in {"role": role, "disabled": disabled}.items() if v is not None}
-        result: Json = self._call("PATCH", f"/v1/admin/users/{_segment(name)}", body)
-        return result
+        with remote_errors():
+            user = self._admin.update_user(name, role=_role(role) if role else None, disabled=disabled)
+        return user.model_dump(mode="json")
 
     def delete_user(self, name: str) -> None:
-        self._call("DELETE", f"/v1/admin/users/{_segment(name)}")
+        with remote_errors():
+            self._admin.delete_user(name)
 
     def create_group(self, name: str, members: list[str]) -> Json:
-        result: Json = self._call("POST", "/v1/admin/groups", {"name": name, "members": members})
-        return result
+        with remote_errors():
+            return self._admin.create_group(name, members=members).model_dump(mode="json")
 
     def list_groups(self) -> list[Json]:
-        result: list[Json] = self._call("GET", "/v1/admin/groups")
-        return result
+        with remote_errors():
+            return [g.model_dump(mode="json") for g in self._admin.list_groups()]
 
     def add_members(self, group: str, users: list[str]) -> None:
-        self._call("POST", f"/v1/admin/groups/{_segment(group)}/members", {"users": users})
+        with remote_errors():
+            self._admin.add_members(group, users)
 
     def remove_member(self, group: str, user: str) -> None:
-        self._call("DELETE", f"/v1/admin/groups/{_segment(group)}/members/{_segment(user)}")
+        with remote_errors():
+            self._admin.remove_member(group, user)
 
     def create_key(self, user: str, *, role: Role | None, name: str, expires_in_days: float | None) -> Json:
-        body = {"user": user, "role": role, "name": name, "expires_in_days": expires_in_days}
-        result: Json = self._call("POST", "/v1/admin/api-keys", body)
-        return result
+        with remote_errors():
+            key = self._admin.create_api_key(
+                user, role=_role(role) if role else None, name=name, expires_in_days=expires_in_days
+            )
+        return key.model_dump(mode="json")
 
     def list_keys(self) -> list[Json]:
-        result: list[Json] = self._call("GET", "/v1/admin/api-keys")
-        return result
+        with remote_errors():
+            return [k.model_dump(mode="json") for k in self._admin.list_api_keys()]
 
     def revoke_key(self, key_id: str) -> None:
-        self._call("DELETE", f"/v1/admin/api-keys/{_segment(key_id)}")
+        with remote_errors():
+            self._admin.revoke_api_key(key_id)
 
     def create_tenant(self, tenant_id: str, admin_user: str) -> Json:
-        result: Json = self._call("POST", "/v1/admin/tenants", {"id": tenant_id, "admin_user": admin_user})
-        return result
+        with remote_errors():
+            return self._admin.create_tenant(tenant_id, admin_user=admin_user).model_dump(mode="json")
 
     def audit(self, *, actor: str | None, action: str | None, limit: int) -> list[Json]:
-        params = {k: v for k, v in {"actor": actor, "action": action, "limit": limit}.items() if v is not None}
-        result: list[Json] = self._call("GET", "/v1/admin/audit", params=params)
-        return result
+        with remote_errors():
+            return [e.model_dump(mode="json") for e in self._admin.audit(actor=actor, action=action, limit=limit)]
 
     def set_acl(self, datastore: str, document_id: str, acl: DocumentAcl) -> Json:
-        path = f"/v1/datastores/{_segment(datastore)}/documents/{_segment(document_id)}/acl"
-        result: Json = self._call("PUT", path, acl.to_json())
-        return result
+        wire = ClientAcl.model_validate(acl.to_json())
+        with remote_errors():
+            return self._client.set_acl(datastore, document_id, wire).model_dump(mode="json")
 
 
-def _segment(value: str) -> str:
-    """A path segment, percent-encoded (names may hold any character)."""
-    return quote(value, safe="")
+def _role(role: Role) -> ClientRole:
+    return role.value
+
+
+def _kind(kind: str) -> ClientKind:
+    if kind not in ("user", "service_account"):
+        raise InvalidRequestError(f"unknown kind {kind!r}: user or service_account")
+    return cast(ClientKind, kind)

@@ -24,6 +24,7 @@ from rich.table import Table
 from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
 from groundwork.platform.cli.admin import acl_app, admin_app
 from groundwork.platform.cli.capacity import capacity_app
+from groundwork.platform.cli.mcp import mcp_stdio
 from groundwork.platform.cli.models import models_app
 from groundwork.platform.cli.slack import slack_app
 from groundwork.platform.config import Settings
@@ -40,6 +41,7 @@ app.add_typer(capacity_app, name="capacity")
 app.add_typer(admin_app, name="admin")
 app.add_typer(acl_app, name="acl")
 app.add_typer(slack_app, name="slack")
+app.command("mcp")(mcp_stdio)
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
