@@ -13,6 +13,7 @@ from groundwork.client.calls import Call
 
 T = TypeVar("T")
 Role = Literal["reader", "editor", "admin"]
+Kind = Literal["user", "service_account"]
 
 
 class Sender(Protocol):
@@ -48,11 +49,16 @@ class Admin:
         return self._send(c.call_many("list_tenants", m.Tenant))
 
     def create_user(
-        self, name: str, *, role: Role = "reader", groups: Sequence[str] = (), email: str | None = None
+        self,
+        name: str,
+        *,
+        role: Role = "reader",
+        groups: Sequence[str] = (),
+        email: str | None = None,
+        kind: Kind = "user",
     ) -> m.User:
-        return self._send(
-            c.call("create_user", m.User, body=m.UserIn(name=name, role=role, groups=list(groups), email=email))
-        )
+        body = m.UserIn(name=name, role=role, groups=list(groups), email=email, kind=kind)
+        return self._send(c.call("create_user", m.User, body=body))
 
     def list_users(self) -> list[m.User]:
         return self._send(c.call_many("list_users", m.User))
@@ -121,9 +127,15 @@ class AsyncAdmin:
         return await self._send(c.call_many("list_tenants", m.Tenant))
 
     async def create_user(
-        self, name: str, *, role: Role = "reader", groups: Sequence[str] = (), email: str | None = None
+        self,
+        name: str,
+        *,
+        role: Role = "reader",
+        groups: Sequence[str] = (),
+        email: str | None = None,
+        kind: Kind = "user",
     ) -> m.User:
-        body = m.UserIn(name=name, role=role, groups=list(groups), email=email)
+        body = m.UserIn(name=name, role=role, groups=list(groups), email=email, kind=kind)
         return await self._send(c.call("create_user", m.User, body=body))
 
     async def list_users(self) -> list[m.User]:

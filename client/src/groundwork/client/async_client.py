@@ -143,12 +143,20 @@ class AsyncGroundwork:
         max_files: int = 1000,
         max_bytes: int = 48 * 1024 * 1024,
     ) -> list[m.BatchAccepted]:
-        """Upload many files in as few bulk requests as the server's limits allow (one job each);
-        `progress(sent, total)` after each request."""
+        """Upload many files in as few bulk requests as the server's limits allow (one job each; a request the
+        server finds too large is split and sent again); `progress(sent, total)` after each request."""
         accepted: list[m.BatchAccepted] = []
         sent = 0
-        for group in c.batches(items, max_files=max_files, max_bytes=max_bytes):
-            accepted.append(await self.upload_batch(datastore, group))
+        pending = c.batches(items, max_files=max_files, max_bytes=max_bytes)[::-1]
+        while pending:
+            group = pending.pop()
+            try:
+                accepted.append(await self.upload_batch(datastore, group))
+            except errors.InvalidRequestError as exc:
+                if not c.splittable(exc, group):
+                    raise
+                pending += c.halves(group)[::-1]  # the server's limits are lower than ours: smaller requests
+                continue
             sent += len(group)
             if progress:
                 progress(sent, len(items))

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from groundwork.client import errors
 from groundwork.client import models as m
 from groundwork.client.routes import ROUTES, Route
 
@@ -161,3 +162,13 @@ def batches(items: Sequence[m.UploadFile], *, max_files: int, max_bytes: int) ->
     if current:
         groups.append(current)
     return groups
+
+
+def splittable(exc: errors.InvalidRequestError, group: Sequence[m.UploadFile]) -> bool:
+    """A bulk request refused as too large (too many files or bytes) that smaller requests may get through."""
+    return exc.status == 413 and exc.code in ("too_many_files", "request_too_large") and len(group) > 1
+
+
+def halves(group: list[m.UploadFile]) -> list[list[m.UploadFile]]:
+    middle = len(group) // 2
+    return [group[:middle], group[middle:]]
