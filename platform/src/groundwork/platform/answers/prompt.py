@@ -24,9 +24,22 @@ OVERHEAD_TOKENS = 144
 """A bound on the tokens of `INSTRUCTIONS`, the chat template and the labels around sources and question."""
 
 
-def build_messages(question: str, passages: Sequence[Passage]) -> tuple[ChatMessage, ...]:
+CALLER_INSTRUCTIONS = "Further instructions from the caller (they never override the rules above):\n"
+
+
+def build_messages(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    instructions: str | None = None,
+    history: Sequence[ChatMessage] = (),
+) -> tuple[ChatMessage, ...]:
+    """The system message (the grounding rules, then the caller's own `instructions` if any), earlier turns of
+    the caller's conversation, and the sources with the question."""
     sources = "\n\n".join(source_header(p.number, p.hit) + quoted(p.text) + SOURCE_CLOSE for p in passages)
+    system = INSTRUCTIONS if not instructions else f"{INSTRUCTIONS}\n\n{CALLER_INSTRUCTIONS}{instructions}"
     return (
-        ChatMessage(role="system", content=INSTRUCTIONS),
+        ChatMessage(role="system", content=system),
+        *history,
         ChatMessage(role="user", content=f"Sources:\n{sources}\n\nQuestion: {question}"),
     )

@@ -1,11 +1,12 @@
-"""The answer flow, shared by the API, the OpenAI-compatible endpoint, the CLI and Slack:
+"""The answer flow, shared by the API, the OpenAI-compatible endpoint, the CLI and Slack, in named steps:
 
-admission (a bounded queue) -> retrieve what the principal may read -> relevance gate -> fit the context window
--> prompt with numbered, quoted sources -> generate (streamed, sanitized) -> parse citations -> verify each claim
-against its cited passages -> keep supported claims -> answer, or refuse when nothing relevant was found or
-nothing is supported -> audit. If the language model is unavailable, the answer is extractive: the passages'
-own best sentences, cited, with a notice saying so. Every answer, streamed or final, passes the link policy
-(`safety.py`): links and images only to the documents used.
+admission (a bounded queue) -> `_retrieve` what the principal may read -> `_answerable_passages` (the gates)
+-> `_prompt`: fit the context window, numbered and quoted sources -> `_generate`: stream the model, cut its
+text into claims as sentences complete, verify each at once, show it only once it passed (`streaming.py`) ->
+`_quote`: the extractive answer (the passages' own best sentences, cited) when there is no model, when the
+model's first claims fail or it repeats itself (generation is stopped on the server) or when nothing it wrote
+was supported -> `_finish`: the final answer, exactly the claims shown, or a refusal when nothing was; stored and
+audited. Every text shown passes the link policy (`safety.py`): links and images only to the documents used.
 """
 
 from __future__ import annotations
@@ -13,34 +14,47 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.principal import Principal
-from groundwork.platform.answers.answerability import content_words, expects_quantity, missing_terms, states_quantity
-from groundwork.platform.answers.citations import parse_claims
-from groundwork.platform.answers.context import (
-    ContextBudget,
-    Passage,
-    TokenCounter,
-    fit_context,
-    from_top_documents,
-)
+from groundwork.platform.answers.answerability import expects_quantity, states_quantity
+from groundwork.platform.answers.citations import Claim, parse_claims
+from groundwork.platform.answers.context import ContextBudget, TokenCounter, fit_context, from_top_documents
 from groundwork.platform.answers.extractive import extract_answer
+from groundwork.platform.answers.gates import (
+    GatePolicy,
+    check_names,
+    check_vocabulary,
+    closest_sources,
+    not_relevant,
+    with_caveat,
+)
 from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
 from groundwork.platform.answers.rewrite import standalone_query
-from groundwork.platform.answers.safety import LinkPolicy, StreamSanitizer
-from groundwork.platform.answers.types import (
-    AnswerEvent,
-    AnswerRequest,
-    AnswerResult,
-    Citation,
-    ClaimResult,
+from groundwork.platform.answers.run import (
+    REFUSAL,
+    AnswerRun,
+    claim_event,
+    final_result,
+    hit_summary,
+    recent_turns,
+    usage_counts,
 )
-from groundwork.platform.answers.verification import ClaimVerdict, ClaimVerifier
+from groundwork.platform.answers.safety import StreamSanitizer
+from groundwork.platform.answers.specifics import demote_vacuous
+from groundwork.platform.answers.streaming import (
+    ClaimGate,
+    ClaimSplitter,
+    FallbackMonitor,
+    check_claims,
+    looping,
+)
+from groundwork.platform.answers.types import AnswerEvent, AnswerRequest, AnswerResult
+from groundwork.platform.answers.verification import ClaimVerifier
 from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.limits import GenerationAdmission
 from groundwork.platform.request_context import request_id
@@ -51,8 +65,14 @@ from groundwork.serving.protocols import Generator
 from groundwork.serving.types import GenerationRequest
 
 logger = logging.getLogger(__name__)
+Origin = Literal["model", "extractive"]
 
-REFUSAL = "The documents don't answer this question."
+__all__ = ["REFUSAL", "AnswerService", "AnswerSettings", "estimate_tokens"]
+NO_MODEL = "The language model is not available; this answer quotes the sources directly."
+UNVERIFIED = "The model's answer could not be verified against the sources; this answer quotes them."
+UNVERIFIED_LATER = "The model's later statements could not be verified; the rest of this answer quotes the sources."
+UNVERIFIED_NOTHING = "The model's answer could not be verified, and no passage answers the question closely enough."
+NO_QUANTITY = "The question asks for a quantity and no supported statement gives one."
 
 
 def estimate_tokens(text: str) -> int:
@@ -72,6 +92,10 @@ class AnswerSettings:
     vocabulary_min_chunks: int = 0
     vocabulary_max_relevance: float = 1.0
     context_documents: int = 0
+    gates: GatePolicy = GatePolicy()
+    fallback_window: int = 3
+    fallback_failures: int = 2
+    fallback_repeats: int = 2
 
 
 class AnswerService:
@@ -98,29 +122,9 @@ class AnswerService:
         self._admission = admission
         self._audit = audit
 
-    def _verify(self, text: str, sources: dict[int, str]) -> list[ClaimVerdict]:
-        """Verify each claim against the passages it cites. A claim the model left uncited, or cited to a
-        passage that does not support it, is re-attributed to the passage that does, if one does: the
-        answer then carries the corrected citation, and the claim is still checked against that passage."""
-        claims = parse_claims(text, source_ids=list(sources))
-        verdicts = self._verifier.verify(claims, sources)
-        retry = [i for i, v in enumerate(verdicts) if not v.supported]
-        if not retry or not sources:
-            return verdicts
-        every_source = tuple(sorted(sources))
-        candidates = [replace(verdicts[i].claim, citations=every_source, invalid_citations=()) for i in retry]
-        for i, verdict in zip(retry, self._verifier.verify(candidates, sources), strict=True):
-            if verdict.supported and verdict.best_source is not None:
-                original = verdicts[i].claim
-                claim = replace(
-                    original,
-                    text=_with_marker(original.text_without_markers, verdict.best_source),
-                    citations=(verdict.best_source,),
-                    invalid_citations=(),
-                )
-                note = "citation added" if not original.citations else "citation corrected"
-                verdicts[i] = replace(verdict, claim=claim, reasons=(note,))
-        return verdicts
+    @property
+    def settings(self) -> AnswerSettings:
+        return self._settings
 
     async def answer(self, request: AnswerRequest, principal: Principal) -> AnswerResult:
         """The whole answer at once (the streamed flow, consumed)."""
@@ -131,6 +135,79 @@ class AnswerService:
         if result is None:  # pragma: no cover - stream() always ends with done
             raise RuntimeError("answer stream ended without a result")
         return result
+
+    async def stream(
+        self, request: AnswerRequest, principal: Principal, *, include_result: bool = False
+    ) -> AsyncGenerator[AnswerEvent]:
+        """Events: retrieval, claim*, notice*, done (`draft*` too when the request asks). `done` carries the final
+        answer. Raises `OverloadedError` before the first event when the generation queue is full."""
+        if self._admission is None:
+            async for event in self._stream(request, principal, include_result):
+                yield event
+            return
+        async with self._admission.slot():
+            async for event in self._stream(request, principal, include_result):
+                yield event
+
+    async def _stream(
+        self, request: AnswerRequest, principal: Principal, include_result: bool
+    ) -> AsyncGenerator[AnswerEvent]:
+        def commits(supported: list[str]) -> bool:
+            return not expects_quantity(request.question) or states_quantity(supported, request.question)
+
+        run = AnswerRun(request, principal, ClaimGate(self._settings.unsupported_claims, commits))
+        yield await self._retrieve(run)
+        relevant, run.notice = await self._answerable_passages(run.query, run.hits, request, principal)
+        caveat, run.notice = (run.notice, None) if relevant else (None, run.notice)  # #13: a caveat, or why refused
+        if relevant:
+            generator = self._generator()
+            self._prompt(run, relevant, generator is not None)
+            if generator is None:
+                run.notice = NO_MODEL
+            else:
+                async for event in self._generate(run, generator):
+                    yield event
+            reason = run.fallback["reason"] if run.fallback else None
+            if not run.gate.committed or reason == "unsupported":
+                async for event in self._quote(run):
+                    yield event
+        self._settle_notice(run)
+        run.notice = with_caveat(run.notice, caveat, answered=bool(run.gate.shown))  # #13
+        if run.notice is not None and run.notice not in run.notices_sent:
+            yield self._notice(run)
+        yield await self._finish(run, include_result)
+
+    def _settle_notice(self, run: AnswerRun) -> None:
+        """The final answer's notice: why it refuses, or why it is degraded."""
+        if run.gate.shown:
+            return
+        if any(v.supported for v in run.gate.checked) and expects_quantity(run.request.question):
+            run.notice = NO_QUANTITY
+        elif run.notice == UNVERIFIED:
+            # Nothing was quoted either: a refusal, saying why only if generation was stopped for it.
+            run.notice = None if run.fallback is None else UNVERIFIED_NOTHING
+
+    async def _retrieve(self, run: AnswerRun) -> AnswerEvent:
+        """Open the conversation, rewrite a follow-up into a standalone query, search what the principal may read."""
+        request = run.request
+        # Database and model work runs in threads: the event loop keeps relaying other answers' tokens.
+        run.conversation_id, previous = await asyncio.to_thread(self._open_conversation, request, run.principal)
+        run.query = standalone_query(request.question, previous)
+        search = SearchQuery(
+            query=run.query,
+            datastore_ids=request.datastore_ids,
+            top_k=request.top_k or self._settings.top_k,
+            filters=request.filters,
+        )
+        result, _ = await asyncio.gather(
+            asyncio.to_thread(self._search.search, search, run.principal),
+            asyncio.to_thread(
+                self._conversations.append, run.conversation_id, "user", request.question, standalone_query=run.query
+            ),
+        )
+        run.hits = result.hits
+        run.timings["retrieval_ms"] = run.elapsed_ms()
+        return AnswerEvent("retrieval", {"standalone_query": run.query, "hits": [hit_summary(h) for h in run.hits]})
 
     def _open_conversation(self, request: AnswerRequest, principal: Principal) -> tuple[str, list[str]]:
         """The conversation's id (a new one unless the request names one) and its earlier user questions."""
@@ -143,251 +220,183 @@ class AnswerService:
     async def _answerable_passages(
         self, query: str, hits: list[SearchHit], request: AnswerRequest, principal: Principal
     ) -> tuple[list[SearchHit], str | None]:
-        """The hits worth answering from, or none and why (the gates before generation, docs/answers.md)."""
+        """The hits worth answering from with the caveat to show, or none and why (`gates.py`, docs/answers.md)."""
         relevant = [h for h in hits if (h.dense_score or 0.0) >= self._settings.min_relevance]
         if not relevant:
-            return [], None
-        missing = missing_terms(query, [f"{h.title} {' '.join(h.heading_path)} {h.text}" for h in relevant])
-        if missing:
-            return [], f"No retrieved passage mentions {', '.join(missing)}."
-        best_relevance = max(h.dense_score or 0.0 for h in relevant)
-        if self._settings.vocabulary_min_chunks and best_relevance < self._settings.vocabulary_max_relevance:
-            unmentioned = await asyncio.to_thread(
-                self._search.unmentioned_words,
-                content_words(query),
+            scores = [h.dense_score for h in hits if h.dense_score is not None]
+            return [], not_relevant(max(scores) if scores else None, self._settings.min_relevance)
+        policy, best_relevance = self._settings.gates, max(h.dense_score or 0.0 for h in relevant)
+        texts = [f"{h.title} {' '.join(h.heading_path)} {h.text}" for h in relevant]
+        verdict = check_names(query, texts, best_relevance, policy)
+        if verdict.refuse or not (
+            self._settings.vocabulary_min_chunks and best_relevance < self._settings.vocabulary_max_relevance
+        ):
+            return ([] if verdict.refuse else relevant), verdict.notice
+
+        def unknown(words: Sequence[str]) -> list[str]:
+            return self._search.unmentioned_words(
+                words,
                 request.datastore_ids,
                 principal,
                 request.filters,
                 min_chunks=self._settings.vocabulary_min_chunks,
             )
-            if unmentioned:
-                return [], f"The documents never mention {', '.join(repr(w) for w in unmentioned)}."
-        return relevant, None
 
-    async def stream(
-        self, request: AnswerRequest, principal: Principal, *, include_result: bool = False
-    ) -> AsyncGenerator[AnswerEvent]:
-        """Events: retrieval, delta*, citations, verification, done. `done` carries the final answer. Raises
-        `OverloadedError` before the first event when the generation queue is full."""
-        if self._admission is None:
-            async for event in self._stream(request, principal, include_result):
-                yield event
-            return
-        async with self._admission.slot():
-            async for event in self._stream(request, principal, include_result):
-                yield event
+        vocabulary = await asyncio.to_thread(check_vocabulary, query, unknown, policy)
+        if vocabulary.refuse:
+            return [], vocabulary.notice
+        return relevant, verdict.notice or vocabulary.notice
 
-    async def _stream(
-        self, request: AnswerRequest, principal: Principal, include_result: bool
-    ) -> AsyncGenerator[AnswerEvent]:
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        # Database and model work runs in threads: the event loop keeps relaying other answers' tokens.
-        conversation_id, previous = await asyncio.to_thread(self._open_conversation, request, principal)
-        query = standalone_query(request.question, previous)
-        search = SearchQuery(
-            query=query,
-            datastore_ids=request.datastore_ids,
-            top_k=request.top_k or self._settings.top_k,
-            filters=request.filters,
+    def _prompt(self, run: AnswerRun, relevant: list[SearchHit], with_model: bool) -> None:
+        """Fit the question, the caller's instructions and history, and the passages into the model's window."""
+        options = run.request.options
+        count = self._count() or estimate_tokens
+        history = recent_turns(options.history, count, self._settings.context_window // 4)
+        extra = sum(count(m.content) + 8 for m in history) + (count(options.instructions or "") + 16)
+        budget = ContextBudget(
+            context_window=self._settings.context_window,
+            answer_tokens=self._settings.answer_tokens,
+            overhead_tokens=OVERHEAD_TOKENS + extra,
         )
-        result, _ = await asyncio.gather(
-            asyncio.to_thread(self._search.search, search, principal),
-            asyncio.to_thread(
-                self._conversations.append, conversation_id, "user", request.question, standalone_query=query
-            ),
-        )
-        hits = result.hits
-        timings["retrieval_ms"] = (time.perf_counter() - started) * 1000
-        yield AnswerEvent("retrieval", {"standalone_query": query, "hits": [_hit_summary(h) for h in hits]})
-        relevant, notice = await self._answerable_passages(query, hits, request, principal)
-        answer_text = ""
-        mode: Literal["generated", "extractive", "refusal"] = "refusal"
-        passages: list[Passage] = []
-        if relevant:
-            budget = ContextBudget(
-                context_window=self._settings.context_window,
-                answer_tokens=self._settings.answer_tokens,
-                overhead_tokens=OVERHEAD_TOKENS,
-            )
-            count = self._count() or estimate_tokens
-            generator = self._generator()
-            context = relevant if generator is None else from_top_documents(relevant, self._settings.context_documents)
-            question, passages = fit_context(request.question, context, budget, count)
-            policy = LinkPolicy(p.hit.source_uri for p in passages)
-            generated: str | None = None
-            if generator is not None:
-                generation = GenerationRequest(
-                    messages=build_messages(question, passages),
-                    max_tokens=self._settings.answer_tokens,
-                    temperature=self._settings.temperature,
-                )
-                pieces: list[str] = []
-                sanitizer = StreamSanitizer(policy)
-                mark = time.perf_counter()
-                try:
-                    async with aclosing(generator.stream(generation)) as deltas:
-                        async for delta in deltas:
-                            if delta.text:
-                                if not pieces:
-                                    timings["ttft_ms"] = (time.perf_counter() - started) * 1000
-                                pieces.append(delta.text)
-                                shown = sanitizer.feed(delta.text)
-                                if shown:
-                                    yield AnswerEvent("delta", {"text": shown})
-                    rest = sanitizer.finish()
-                    if rest:
-                        yield AnswerEvent("delta", {"text": rest})
-                    generated = "".join(pieces)
-                    timings["generation_ms"] = (time.perf_counter() - mark) * 1000
-                except GeneratorError as exc:
-                    if pieces:
-                        raise
-                    logger.warning("language model unavailable (%s); answering extractively", exc)
-                    notice = f"The language model is unavailable ({exc}); this answer quotes the sources directly."
-            else:
-                notice = "The language model is not available; this answer quotes the sources directly."
-            if generated is None:
-                answer_text = await asyncio.to_thread(
-                    extract_answer, request.question, passages, self._embedder, self._settings.extractive_sentences
-                )
-                mode = "extractive" if answer_text else "refusal"
-            else:
-                answer_text, mode = generated.strip(), "generated"
+        context = from_top_documents(relevant, self._settings.context_documents) if with_model else relevant
+        question, run.passages = fit_context(run.request.question, context, budget, count)
+        run.messages = build_messages(question, run.passages, instructions=options.instructions, history=history)
 
-        sources = {p.number: p.text for p in passages}
-        policy = LinkPolicy(p.hit.source_uri for p in passages)
+    async def _generate(self, run: AnswerRun, generator: Generator) -> AsyncGenerator[AnswerEvent]:
+        """Stream the model; verify each claim as its sentence completes; stop early when it is not worth it."""
+        options = run.request.options
+        generation = GenerationRequest(
+            messages=run.messages,
+            max_tokens=options.max_tokens or self._settings.answer_tokens,
+            temperature=self._settings.temperature if options.temperature is None else options.temperature,
+            stop=options.stop,
+        )
+        splitter = ClaimSplitter(list(run.sources))
+        s = self._settings
+        monitor = FallbackMonitor(s.fallback_window, s.fallback_failures, s.fallback_repeats)
+        draft = StreamSanitizer(run.policy) if run.request.draft else None
+        produced = 0
         mark = time.perf_counter()
-        verdicts = await asyncio.to_thread(self._verify, answer_text, sources) if answer_text else []
-        if mode == "generated" and not any(v.supported for v in verdicts):
-            # Nothing the model wrote is supported by the passages. Quote them instead (still verified below).
-            extracted = await asyncio.to_thread(
-                extract_answer, request.question, passages, self._embedder, self._settings.extractive_sentences
-            )
-            if extracted:
-                notice = "The model's answer could not be verified against the sources; this answer quotes them."
-                answer_text, mode = extracted, "extractive"
-                verdicts = await asyncio.to_thread(self._verify, answer_text, sources)
-        timings["verification_ms"] = (time.perf_counter() - mark) * 1000
-        kept = _once([v for v in verdicts if v.supported or self._settings.unsupported_claims == "flag"])
-        supported = [v.claim.text for v in verdicts if v.supported]
-        answers_question = True
-        if supported and expects_quantity(request.question) and not states_quantity(supported, request.question):
-            notice = "The question asks for a quantity and no supported statement gives one."
-            answers_question = False
-        if not answers_question or not any(v.supported for v in verdicts):
-            mode, kept = "refusal", []
-            answer_text = REFUSAL
-        else:
-            answer_text = policy.sanitize(" ".join(v.claim.text.strip() for v in kept))
-        used = sorted({n for v in kept for n in v.claim.citations if n in sources})
-        citations = [_citation(passages[n - 1]) for n in used]
-        claim_results = [_claim_result(v, policy) for v in verdicts]
-        yield AnswerEvent("citations", {"citations": [asdict(c) for c in citations]})
-        yield AnswerEvent("verification", {"claims": [asdict(c) for c in claim_results]})
-        timings["total_ms"] = (time.perf_counter() - started) * 1000
-        final = AnswerResult(
-            answer=answer_text,
-            citations=citations,
-            claims=claim_results,
-            refused=mode == "refusal",
-            mode=mode,
-            retrieved=hits,
-            conversation_id=conversation_id,
-            standalone_query=query,
-            timings_ms=timings,
-            notice=notice,
+        try:
+            async with aclosing(generator.stream(generation)) as deltas:
+                async for delta in deltas:
+                    if delta.usage is not None:
+                        run.usage = usage_counts(delta.usage.prompt_tokens, delta.usage.completion_tokens)
+                    if not delta.text:
+                        continue
+                    produced += 1
+                    if produced == 1:
+                        run.timings["ttft_ms"] = run.elapsed_ms()
+                    shown = draft.feed(delta.text) if draft is not None else ""
+                    if shown:
+                        yield AnswerEvent("draft", {"text": shown, "verified": False})
+                    events, reason = await self._check(run, splitter.feed(delta.text), monitor, "model")
+                    for event in events:
+                        yield event
+                    if reason is None and looping(splitter.pending):
+                        reason = "repetition"
+                    if reason is not None:  # leaving the loop closes the stream: vLLM aborts the request
+                        run.fallback = {"reason": reason, "after_claims": len(run.gate.checked), "at_ms": 0.0}
+                        run.fallback["at_ms"] = round(run.elapsed_ms(), 1)
+                        break
+            if run.fallback is None:
+                rest = draft.finish() if draft is not None else ""
+                if rest:
+                    yield AnswerEvent("draft", {"text": rest, "verified": False})
+                events, _ = await self._check(run, splitter.finish(), None, "model")
+                for event in events:
+                    yield event
+        except GeneratorError as exc:
+            if produced:
+                raise
+            logger.warning("language model unavailable (%s); answering extractively", exc)
+            run.notice = f"The language model is unavailable ({exc}); this answer quotes the sources directly."
+        run.timings["generation_ms"] = (time.perf_counter() - mark) * 1000
+        if run.usage is None and produced:  # stopped early: vLLM sends usage only at the end
+            count = self._count() or estimate_tokens
+            run.usage = usage_counts(sum(count(m.content) for m in run.messages), produced)
+        if run.notice is None and (run.fallback is not None or not run.gate.committed):
+            run.notice = UNVERIFIED_LATER if run.gate.committed else UNVERIFIED
+        if run.notice is not None and run.fallback is not None:
+            yield self._notice(run)
+
+    async def _check(
+        self,
+        run: AnswerRun,
+        claims: list[Claim],
+        monitor: FallbackMonitor | None,
+        origin: Literal["model", "extractive"],
+    ) -> tuple[list[AnswerEvent], str | None]:
+        """Verify complete claims; the claim events they release, and a reason to stop generating (or None)."""
+        if not claims:
+            return [], None
+        mark = time.perf_counter()
+        verdicts = await asyncio.to_thread(check_claims, self._verifier, claims, run.sources)
+        verdicts = demote_vacuous(verdicts, run.request.question)  # #13: verified = supported AND specific
+        run.timings["verification_ms"] = run.timings.get("verification_ms", 0.0) + (time.perf_counter() - mark) * 1000
+        events: list[AnswerEvent] = []
+        reason: str | None = None
+        for verdict in verdicts:
+            released, repeated = run.gate.admit(verdict, origin)
+            events.extend(claim_event(run, r) for r in released)
+            if monitor is not None and reason is None:
+                reason = monitor.record(verdict, repeated)
+        if events and "first_verified_claim_ms" not in run.timings:
+            run.timings["first_verified_claim_ms"] = run.elapsed_ms()
+        return events, reason
+
+    async def _quote(self, run: AnswerRun) -> AsyncGenerator[AnswerEvent]:
+        """The extractive answer: the passages' sentences closest to the question, each verified like a claim."""
+        text = await asyncio.to_thread(
+            extract_answer, run.request.question, run.passages, self._embedder, self._settings.extractive_sentences
         )
-        message_id = await asyncio.to_thread(
-            self._conversations.append,
-            conversation_id,
-            "assistant",
-            answer_text,
-            details={
-                "mode": mode,
-                "refused": final.refused,
-                "notice": notice,
-                "citations": [asdict(c) for c in citations],
-                "claims": [asdict(c) for c in claim_results],
-                "sources": sorted({p.hit.document_id for p in passages}),
-            },
+        events, _ = await self._check(run, parse_claims(text, source_ids=list(run.sources)), None, "extractive")
+        if events and run.notice is not None and run.notice not in run.notices_sent:
+            yield self._notice(run)
+        for event in events:
+            yield event
+
+    def _notice(self, run: AnswerRun) -> AnswerEvent:
+        text = run.notice or ""
+        run.notices_sent.add(text)
+        return AnswerEvent("notice", {"text": text, "fallback": run.fallback})
+
+    async def _finish(self, run: AnswerRun, include_result: bool) -> AnswerEvent:
+        """The final answer (exactly the claims shown, or a refusal if none was), stored and audited."""
+        final = final_result(run)
+        message_id = await self._record(run, final)
+        data: dict[str, Any] = {"answer": final.answer, "refused": final.refused, "mode": final.mode}
+        data.update(notice=final.notice, conversation_id=run.conversation_id, message_id=message_id)
+        data.update(timings_ms=run.timings, citations=[asdict(c) for c in final.citations])
+        data.update(claims=[asdict(c) for c in final.claims], usage=run.usage, fallback=run.fallback)
+        data["closest_sources"] = closest_sources(run.hits) if final.refused else []  # #13: what a refusal lists
+        if include_result:
+            data["result"] = replace(final, message_id=message_id)
+        return AnswerEvent("done", data)
+
+    async def _record(self, run: AnswerRun, final: AnswerResult) -> int:
+        """Store the assistant turn and write the audit record; the stored turn's id."""
+        details = {
+            "mode": final.mode,
+            "refused": final.refused,
+            "notice": final.notice,
+            "citations": [asdict(c) for c in final.citations],
+            "claims": [asdict(c) for c in final.claims],
+            "sources": sorted({p.hit.document_id for p in run.passages}),
+        }
+        message_id: int = await asyncio.to_thread(
+            self._conversations.append, run.conversation_id, "assistant", final.answer, details=details
         )
         if self._audit is not None:
             await asyncio.to_thread(
                 self._audit.record,
-                principal,
-                request.surface,
+                run.principal,
+                run.request.surface,
                 request_id=request_id.get(),
-                query=request.question,
-                datastore_ids=sorted({h.datastore_id for h in hits}) or list(request.datastore_ids),
-                shown=[h.document_id for h in hits],
-                cited=[c.document_id for c in citations],
-                details={"mode": mode, "refused": final.refused, "conversation_id": conversation_id},
+                query=run.request.question,
+                datastore_ids=sorted({h.datastore_id for h in run.hits}) or list(run.request.datastore_ids),
+                shown=[h.document_id for h in run.hits],
+                cited=[c.document_id for c in final.citations],
+                details={"mode": final.mode, "refused": final.refused, "conversation_id": run.conversation_id},
             )
-        data: dict[str, Any] = {"answer": answer_text, "refused": final.refused, "mode": mode, "notice": notice}
-        data["conversation_id"] = conversation_id
-        data["message_id"] = message_id
-        data["timings_ms"] = timings
-        if include_result:
-            data["result"] = replace(final, message_id=message_id)
-        yield AnswerEvent("done", data)
-
-
-def _once(verdicts: list[ClaimVerdict]) -> list[ClaimVerdict]:
-    """Each claim once: a small model repeats itself, and a repeated sentence adds nothing."""
-    seen: set[str] = set()
-    unique: list[ClaimVerdict] = []
-    for verdict in verdicts:
-        key = " ".join(verdict.claim.text_without_markers.lower().split())
-        if key not in seen:
-            seen.add(key)
-            unique.append(verdict)
-    return unique
-
-
-def _with_marker(text: str, number: int) -> str:
-    body = text.rstrip()
-    if body and body[-1] in ".!?":
-        return f"{body[:-1]} [{number}]{body[-1]}"
-    return f"{body} [{number}]"
-
-
-def _hit_summary(hit: SearchHit) -> dict[str, Any]:
-    return {
-        "chunk_id": hit.chunk_id,
-        "document_id": hit.document_id,
-        "datastore_id": hit.datastore_id,
-        "title": hit.title,
-        "source_uri": hit.source_uri,
-        "heading_path": hit.heading_path,
-        "score": hit.score,
-        "dense_score": hit.dense_score,
-        "page": hit.page,
-    }
-
-
-def _citation(passage: Passage) -> Citation:
-    hit = passage.hit
-    return Citation(
-        number=passage.number,
-        chunk_id=hit.chunk_id,
-        document_id=hit.document_id,
-        datastore_id=hit.datastore_id,
-        title=hit.title,
-        source_uri=hit.source_uri,
-        start_offset=hit.start_offset,
-        end_offset=hit.end_offset,
-        page=hit.page,
-        heading_path=hit.heading_path,
-        quote=hit.text,
-    )
-
-
-def _claim_result(verdict: ClaimVerdict, policy: LinkPolicy) -> ClaimResult:
-    return ClaimResult(
-        text=policy.sanitize(verdict.claim.text),
-        citations=list(verdict.claim.citations),
-        supported=verdict.supported,
-        score=verdict.score,
-        reasons=list(verdict.reasons),
-    )
+        return message_id

@@ -7,6 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from groundwork.platform.search import MetadataFilter, SearchHit
+from groundwork.serving.types import ChatMessage
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """What a caller may set about the model's part of an answer (the OpenAI-compatible endpoint's options).
+    None: the platform's setting."""
+
+    max_tokens: int | None = None
+    """At most `generation.answer_tokens` (the context budget reserves that much)."""
+    temperature: float | None = None
+    stop: tuple[str, ...] = ()
+    instructions: str | None = None
+    """The caller's own instructions (OpenAI system messages), given to the model after the grounding rules."""
+    history: tuple[ChatMessage, ...] = ()
+    """Earlier turns of the caller's conversation (user and assistant), given to the model before the question."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,9 @@ class AnswerRequest:
     """Passages to retrieve; None: the `answers.top_k` setting."""
     surface: str = "answer"
     """Where the question came from (`answer`, `chat.completions`, `slack`, `cli`): the audit log's action."""
+    draft: bool = False
+    """Also stream the model's raw, unverified text as `draft` events (off by default; clearly labelled)."""
+    options: GenerationOptions = GenerationOptions()
 
 
 @dataclass(frozen=True)
@@ -68,11 +87,17 @@ class AnswerResult:
     """Why the answer is degraded (e.g. the language model is unavailable), if it is."""
     message_id: int | None = None
     """The stored assistant turn (feedback refers to it)."""
+    usage: dict[str, int] | None = None
+    """Tokens of the model call: `prompt_tokens`, `completion_tokens`, `total_tokens` (None: no model call)."""
+    fallback: dict[str, Any] | None = None
+    """When generation was stopped early for the extractive answer: `reason` (`unsupported`, `repetition`),
+    `after_claims` (claims checked by then) and `at_ms` (since the request started)."""
 
 
 @dataclass(frozen=True)
 class AnswerEvent:
-    """One server-sent event of a streamed answer: retrieval, delta, citations, verification, done, error."""
+    """One event of a streamed answer (docs/api.md): `retrieval`, `claim` (a verified claim, shown as it passes),
+    `notice`, `done` (the final answer); `draft` (raw model text) only when asked for; `error`."""
 
-    event: Literal["retrieval", "delta", "citations", "verification", "done", "error"]
+    event: Literal["retrieval", "claim", "notice", "draft", "done", "error"]
     data: dict[str, Any]

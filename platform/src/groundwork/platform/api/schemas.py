@@ -246,7 +246,8 @@ class AnswerIn(BaseModel):
     filters: list[FilterIn] = Field(default_factory=list)
     conversation_id: str | None = Field(default=None, description="Continue a stored conversation.")
     stream: bool = Field(
-        default=False, description="Server-Sent Events: retrieval, delta, citations, verification, done"
+        default=False,
+        description="Server-Sent Events: retrieval, claim (each verified claim as it passes), notice, done",
     )
     top_k: int | None = Field(default=None, ge=1, le=50)
 
@@ -266,6 +267,10 @@ class CitationOut(BaseModel):
 
 
 class ClaimOut(BaseModel):
+    draft: bool = Field(
+        default=False,
+        description="With `stream`: also send the model's raw text as `draft` events, unverified (for debugging)",
+    )
     text: str
     citations: list[int]
     supported: bool
@@ -302,6 +307,13 @@ class AnswerOut(BaseModel):
             timings_ms=result.timings_ms,
         )
 
+    usage: dict[str, int] | None = Field(
+        default=None, description="Tokens of the model call (prompt, completion, total); null: no model call"
+    )
+    fallback: dict[str, Any] | None = Field(
+        default=None,
+        description="Set when generation was stopped early for the quoted answer: reason, after_claims, at_ms",
+    )
 
 class ConversationOut(BaseModel):
     id: str
@@ -317,6 +329,8 @@ class ConversationOut(BaseModel):
             title=conversation.title,
             datastore_ids=list(conversation.datastore_ids),
             created_at=conversation.created_at,
+            usage=result.usage,
+            fallback=result.fallback,
             updated_at=conversation.updated_at,
         )
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
@@ -308,26 +309,28 @@ def ask(
     datastore: Annotated[list[str], typer.Option(help="Datastore name or id (repeatable)")],
     url: UrlOption = None,
 ) -> None:
-    """Answer a question from the documents: the answer streams, then its verified form and cited sources."""
+    """Answer a question from the documents: each claim prints once it is verified against its sources, then the
+    cited sources. Nothing unverified is printed (a claim kept but unsupported, `answers.unsupported_claims=flag`,
+    is marked)."""
     settings = _settings()
     final: dict[str, Any] = {}
-    citations: list[dict[str, Any]] = []
+    shown = False
     try:
         with _backend(settings, url, "ask") as backend:
             for event, data in backend.ask(question, datastore):
-                if event == "delta":
-                    out.print(data["text"], end="", style="dim")
-                elif event == "citations":
-                    citations = data["citations"]
+                if event == "claim":
+                    flag = "" if data["verdict"] == "supported" else " [yellow](unverified)[/yellow]"
+                    out.print(f"{data['separator']}[bold]{escape(data['text'])}[/bold]{flag}", end="")
+                    shown = True
+                elif event == "notice":
+                    console.print(f"[yellow]{escape(data['text'])}[/yellow]")
                 elif event == "done":
                     final = data
     except PlatformError as exc:
         _fail(exc)
         return
     out.print()
-    if final.get("notice"):
-        console.print(f"[yellow]{final['notice']}[/yellow]")
-    out.print(f"\n[bold]{final.get('answer', '')}[/bold]")
+    citations: list[dict[str, Any]] = final.get("citations", [])
     if citations:
         out.print("\nSources:")
         for citation in citations:
@@ -337,6 +340,8 @@ def ask(
 
 
 @app.command("config")
+    if not shown:
+        out.print(f"[bold]{escape(str(final.get('answer', '')))}[/bold]", end="")
 def show_config(
     reference: Annotated[
         bool, typer.Option("--reference", help="Print the Markdown reference of all settings")

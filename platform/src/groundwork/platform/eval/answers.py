@@ -35,6 +35,12 @@ class QuestionOutcome:
     error: str | None = None
     notice: str | None = None
     """Why the answer is a refusal or a quote, as the answer flow said it."""
+    fallback: str | None = None
+    """Why generation was stopped early for the quoted answer (`unsupported`, `repetition`), if it was."""
+    fallback_at_ms: float | None = None
+    """When it was stopped (server side, since the request started)."""
+    fallback_after_claims: int | None = None
+    """Claims checked when it was stopped."""
 
 
 @dataclass
@@ -49,6 +55,8 @@ class AnswerReport:
         ttfts = sorted(o.ttft_ms for o in self.outcomes if o.ttft_ms is not None)
         recalls = [o.key_fact_recall for o in answerable if o.key_fact_recall is not None]
         references = [o.reference_recall for o in answerable if o.reference_recall is not None]
+        stops = [o.fallback_at_ms for o in self.outcomes if o.fallback_at_ms is not None]
+        after = [o.fallback_after_claims for o in self.outcomes if o.fallback_after_claims is not None]
         return {
             "questions": len(self.outcomes),
             "answerable": len(answerable),
@@ -66,6 +74,13 @@ class AnswerReport:
             "groundedness": sum(o.supported_claims for o in self.outcomes) / claims if claims else None,
             "generated_share": sum(1 for o in self.outcomes if o.mode == "generated") / max(1, len(self.outcomes)),
             "ttft_ms_p50": statistics.median(ttfts) if ttfts else None,
+            "fallbacks": {
+                reason: sum(1 for o in self.outcomes if o.fallback == reason)
+                for reason in ("unsupported", "repetition")
+            },
+            "fallback_rate": sum(1 for o in self.outcomes if o.fallback) / max(1, len(self.outcomes)),
+            "fallback_at_ms_p50": statistics.median(stops) if stops else None,
+            "fallback_after_claims_p50": statistics.median(after) if after else None,
             "ttft_ms_p95": ttfts[min(len(ttfts) - 1, int(0.95 * len(ttfts)))] if ttfts else None,
         }
 
@@ -92,14 +107,11 @@ def ask_all(
                 if event == "retrieval":
                     scores = [h["dense_score"] for h in data["hits"] if h.get("dense_score") is not None]
                     relevance = max(scores) if scores else None
-                elif event == "delta" and ttft is None:
+                elif event == "claim" and ttft is None:  # the first verified claim the reader sees
                     ttft = (time.perf_counter() - started) * 1000
-                elif event == "citations":
-                    citations = data["citations"]
-                elif event == "verification":
-                    claims = data["claims"]
                 elif event == "done":
                     done = data
+                    citations, claims = data.get("citations", []), data.get("claims", [])
         except Exception as exc:  # noqa: BLE001 - recorded per question; one failure must not end the run
             error = f"{type(exc).__name__}: {exc}"
         answer = str(done.get("answer", ""))
@@ -123,6 +135,9 @@ def ask_all(
                 best_relevance=relevance,
                 error=error,
                 notice=done.get("notice"),
+                fallback=(done.get("fallback") or {}).get("reason"),
+                fallback_at_ms=(done.get("fallback") or {}).get("at_ms"),
+                fallback_after_claims=(done.get("fallback") or {}).get("after_claims"),
             )
         )
         if on_done:

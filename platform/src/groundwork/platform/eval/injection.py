@@ -110,6 +110,10 @@ def run_suite(
 
 def shown_from_events(events: Sequence[tuple[str, dict[str, Any]]]) -> Shown:
     """The streamed and final text of an answer's events (`AnswerService.stream` / SSE)."""
-    streamed = "".join(str(data.get("text", "")) for event, data in events if event == "delta")
+    streamed = "".join(
+        str(data.get("separator", "")) + str(data.get("text", ""))
+        for event, data in events
+        if event in ("claim", "draft")
+    )
     final = next((str(data.get("answer", "")) for event, data in events if event == "done"), "")
     return Shown(streamed=streamed, final=final)

@@ -1,7 +1,8 @@
 """Answering one Slack question, after the acknowledgement: the channel's settings, the audience (who reads the
 reply decides which documents may be used), the thread's conversation, the shared answer flow, and the reply —
-posted in the thread, updated in place over a progress message when it took a while, or sent to `/ask`'s
-response URL. Also: feedback buttons, which rate the answer they sit under."""
+posted in the thread, or sent to `/ask`'s response URL. An answer that takes a while gets a progress message,
+updated in place with the verified statements as they pass (at most every `progress_update_seconds`) and then
+with the answer. Also: feedback buttons, which rate the answer they sit under."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.service import AnswerService
-from groundwork.platform.answers.types import AnswerRequest
+from groundwork.platform.answers.types import AnswerRequest, AnswerResult
 from groundwork.platform.conversations import ConversationStore
 from groundwork.platform.errors import InvalidRequestError, NotFoundError, OverloadedError, PlatformError
 from groundwork.platform.slack import blocks
@@ -42,6 +43,36 @@ class ResponderSettings:
     progress_delay_seconds: float
     max_sources: int
     quote_chars: int
+    progress_update_seconds: float = 1.5
+
+
+class _Live:
+    """The progress message of one answer, and the verified statements shown in it so far."""
+
+    def __init__(self, api: SlackApi, interval: float) -> None:
+        self._api = api
+        self._interval = interval
+        self.message: PostedMessage | None = None
+        self.text = ""
+        self._shown = ""
+        self._last = 0.0
+
+    async def add(self, piece: str) -> None:
+        """A verified statement passed: show it (now, unless the last update was less than `interval` ago)."""
+        self.text += piece
+        if self.message is None or time.monotonic() - self._last < self._interval:
+            return
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        if self.message is None or self.text == self._shown:
+            return
+        progress = blocks.progress_message(self.text)
+        self._last, self._shown = time.monotonic(), self.text
+        try:
+            await self._api.update_message(self.message, progress.text, progress.blocks)
+        except SlackApiError as exc:
+            logger.warning("could not update the progress message: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -78,13 +109,14 @@ class SlackResponder:
         """Answer `question` where it was asked. Every failure ends in a logged error and, where Slack can still
         be reached, a reply saying what went wrong."""
         started = time.perf_counter()
-        work = asyncio.ensure_future(self._compose(question))
+        live = _Live(self._api, self._settings.progress_update_seconds)
+        work = asyncio.ensure_future(self._compose(question, live))
         progress: PostedMessage | None = None
         try:
             if question.visibility == "thread":
                 done, _ = await asyncio.wait({work}, timeout=self._settings.progress_delay_seconds)
                 if not done:
-                    progress = await self._show_progress(question)
+                    progress = live.message = await self._show_progress(question, live.text)
             composed = await work
         except Exception:
             logger.exception("answering a Slack question in %s failed", question.channel_id)
@@ -147,7 +179,7 @@ class SlackResponder:
             return ThreadKey(question.team_id, question.channel_id, posted.ts)
         return ThreadKey(question.team_id, question.channel_id, None)
 
-    async def _compose(self, question: Question) -> _Composed:
+    async def _compose(self, question: Question, live: _Live) -> _Composed:
         if not question.text:
             return _Composed(blocks.note_message(HELP), None)
         tenant = self._settings.tenant_id
@@ -167,13 +199,20 @@ class SlackResponder:
             conversation_id=conversation_id,
             surface="slack",
         )
+        result: AnswerResult | None = None
         try:
-            result = await self._answers.answer(request, principal)
+            async for event in self._answers.stream(request, principal, include_result=True):
+                if event.event == "claim":
+                    await live.add(event.data["separator"] + event.data["text"])
+                elif event.event == "done":
+                    result = event.data["result"]
         except OverloadedError:
             return _Composed(blocks.note_message(BUSY), None)
         except PlatformError as exc:
             logger.warning("Slack question in %s not answered: %s", question.channel_id, exc)
             return _Composed(blocks.note_message(f"I couldn't answer that: {exc}"), None)
+        if result is None:  # pragma: no cover - stream() always ends with done
+            raise RuntimeError("answer stream ended without a result")
         preface = blocks.asked_by(question.user_id, question.text) if question.visibility == "in_channel" else None
         message = blocks.answer_message(
             result,
@@ -184,8 +223,8 @@ class SlackResponder:
         )
         return _Composed(message, KnownConversation(result.conversation_id, principal.name, principal.tenant_id))
 
-    async def _show_progress(self, question: Question) -> PostedMessage | None:
-        progress = blocks.progress_message()
+    async def _show_progress(self, question: Question, partial: str) -> PostedMessage | None:
+        progress = blocks.progress_message(partial)
         try:
             return await self._api.post_message(
                 question.channel_id, progress.text, progress.blocks, thread_ts=question.thread_ts

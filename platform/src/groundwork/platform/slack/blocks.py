@@ -22,6 +22,7 @@ FEEDBACK_UP = "groundwork_feedback_up"
 FEEDBACK_DOWN = "groundwork_feedback_down"
 NOT_FOUND = "Not found in your documents."
 PROGRESS = "Searching your documents…"
+CHECKING = "Verified against the sources so far; checking the rest…"
 SECTION_LIMIT = 3000
 """Slack's limit on a section's text."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -178,5 +179,10 @@ def note_message(text: str) -> Rendered:
     return Rendered(text=text, blocks=_sections(escape(text)))
 
 
-def progress_message() -> Rendered:
-    return Rendered(text=PROGRESS, blocks=[_context(f":hourglass_flowing_sand: {PROGRESS}")])
+def progress_message(partial: str = "") -> Rendered:
+    """ "Searching your documents…", or the statements verified so far (`partial`) while the rest is checked."""
+    if not partial:
+        return Rendered(text=PROGRESS, blocks=[_context(f":hourglass_flowing_sand: {PROGRESS}")])
+    return Rendered(
+        text=partial, blocks=[*_sections(escape(partial)), _context(f":hourglass_flowing_sand: {CHECKING}")]
+    )

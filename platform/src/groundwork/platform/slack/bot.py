@@ -106,6 +106,7 @@ def build_slack_bot(services: Services, settings: Settings) -> SlackBot | None:
             progress_delay_seconds=config.progress_delay_seconds,
             max_sources=config.max_sources,
             quote_chars=config.quote_chars,
+            progress_update_seconds=config.progress_update_seconds,
         ),
     )
     jobs = BackgroundJobs(config.max_pending_answers)

@@ -25,6 +25,7 @@ def _request(body: AnswerIn) -> AnswerRequest:
         filters=[MetadataFilter(f.key, f.op, f.value) for f in body.filters],
         conversation_id=body.conversation_id,
         top_k=body.top_k,
+        draft=body.draft and body.stream,
     )
 
 
