@@ -1,115 +1,167 @@
-"""Compare fusion functions on already-ingested evaluation datastores, without re-running retrieval.
+"""Every fusion candidate on every retrieval evaluation set, side by side (nDCG@10 on documents).
 
-For every query the dense and lexical candidate lists are fetched once from the datastore's indexes,
-then each fusion variant is scored offline (nDCG@10 on documents). Used to choose the default fusion:
-docs/evaluation.md. Example (after `groundwork eval retrieval` filled the data directory):
+Sets: SciFact and PubMedQA from `../shared/data`, and the packaged Dapr and Argo CD question sets over
+`../shared/data/engdocs` (queries and qrels in platform/.../eval/data/retrieval/, corpus read at run time).
+Each set is chunked as ingestion chunks it and embedded once; the embeddings are cached under `--cache`
+(outside the repository), so a re-run costs no embedding. A real `HybridIndex` (FAISS + tantivy) is built
+per set in a temporary directory, the datastore is calibrated from its own chunks as the platform does at
+index time (timed, against the set's embedding time), and each candidate fuses the same dense and lexical
+candidate lists (200 each, as `groundwork eval retrieval` asks for). Sets the fusion was chosen on and sets
+it was not are reported apart. Method and results: docs/decisions/0006-adaptive-fusion.md.
 
-    GROUNDWORK_DATA_DIR=/tmp/gw-eval python bench/fusion_sweep.py --beir ../shared/data/beir-scifact \
-        --pubmedqa ../shared/data/pubmedqa
+    nice -n 10 .venv/bin/python bench/fusion_sweep.py [--sets scifact pubmedqa dapr argocd]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Sequence
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from groundwork.platform.config import Settings
-from groundwork.platform.eval.datasets import RetrievalDataset, load_beir, load_pubmedqa
-from groundwork.platform.eval.retrieval import SOURCE_PREFIX
-from groundwork.platform.services import build_services
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import RESULTS_DIR, format_table, machine_info, write_json
+from _fusion_data import SETS, TUNED_ON, PreparedSet, prepare
+from groundwork.retrieval.calibration import Calibration, calibrate, pseudo_queries
+from groundwork.retrieval.embedder import SentenceTransformerEmbedder
 from groundwork.retrieval.hybrid import FusionConfig, fuse
-from groundwork.retrieval.metrics import ndcg_at_k
+from groundwork.retrieval.metrics import ndcg_at_k, recall_at_k
+from groundwork.retrieval.store import HybridIndex
 from groundwork.retrieval.types import ScoredId
 
 CANDIDATES = 200
-VARIANTS: dict[str, FusionConfig] = {
-    "rrf k=60": FusionConfig(method="rrf", rrf_k=60),
-    "rrf k=20": FusionConfig(method="rrf", rrf_k=20),
-    **{
-        f"convex {norm} d={w:.1f}": FusionConfig(
-            method="convex", normalization=norm, dense_weight=w, lexical_weight=1 - w
+CALIBRATION_QUERIES = 200
+Lists = tuple[list[ScoredId], list[ScoredId]]
+Ranker = Callable[[list[ScoredId], list[ScoredId]], list[int]]
+
+
+def fixed(config: FusionConfig) -> Ranker:
+    return lambda dense, lexical: [hit.id for hit in fuse(dense, lexical, config, CANDIDATES)]
+
+
+def candidates(calibration: Calibration | None) -> dict[str, Ranker]:
+    """name -> ranking function; the calibrated ones use this set's calibration."""
+    variants: dict[str, Ranker] = {
+        "dense": lambda d, lx: [h.id for h in d],
+        "lexical": lambda d, lx: [h.id for h in lx],
+        "rrf k=60": fixed(FusionConfig(method="rrf", rrf_k=60)),
+        "rrf k=20": fixed(FusionConfig(method="rrf", rrf_k=20)),
+    }
+    for weight in (0.5, 0.6, 0.7, 0.8):
+        variants[f"minmax d={weight}"] = fixed(FusionConfig(dense_weight=weight, lexical_weight=1 - weight))
+        variants[f"minmax d={weight} spread"] = fixed(
+            FusionConfig(dense_weight=weight, lexical_weight=1 - weight, query_weighting="spread")
         )
-        for norm in ("max", "minmax")
-        for w in (0.3, 0.4, 0.5, 0.6, 0.7)
-    },
-}
+    for weight in (0.5, 0.7):
+        variants[f"dbsf d={weight}"] = fixed(
+            FusionConfig(normalization="dbsf", dense_weight=weight, lexical_weight=1 - weight)
+        )
+        variants[f"max d={weight}"] = fixed(
+            FusionConfig(normalization="max", dense_weight=weight, lexical_weight=1 - weight)
+        )
+    if calibration is not None:
+        weight = calibration.dense_weight
+        variants["calibrated"] = fixed(FusionConfig(dense_weight=weight, lexical_weight=1 - weight))
+        variants["calibrated spread"] = fixed(
+            FusionConfig(dense_weight=weight, lexical_weight=1 - weight, query_weighting="spread")
+        )
+    return variants
 
 
-def collect(
-    services: Any, dataset: RetrievalDataset, datastore: str
-) -> list[tuple[str, list[ScoredId], list[ScoredId]]]:
-    datastore_id = services.documents.get_datastore(datastore).id
-    index = services.indexes.get(datastore_id)
-    rows = []
-    for query_id, text in dataset.queries.items():
-        vector = services.embedder.embed_queries([text])
-        rows.append((query_id, index.search_dense(vector, CANDIDATES), index.search_lexical(text, CANDIDATES)))
-    return rows
+def build_index(prepared: PreparedSet, directory: Path) -> HybridIndex:
+    index = HybridIndex(directory, prepared.vectors.shape[1], "bench")
+    for start in range(0, len(prepared.texts), 5000):
+        ids = list(range(start, min(start + 5000, len(prepared.texts))))
+        index.apply(
+            add_ids=ids, vectors=prepared.vectors[ids[0] : ids[-1] + 1], texts=prepared.texts[ids[0] : ids[-1] + 1]
+        )
+    return index
 
 
-def corpus_ids(services: Any, datastore: str) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from groundwork.platform.db.models import Chunk, Document
-
-    datastore_id = services.documents.get_datastore(datastore).id
-    with services.database.session() as session:
-        rows = session.execute(
-            select(Chunk.id, Document.source_uri)
-            .join(Document, Document.id == Chunk.document_id)
-            .where(Chunk.datastore_id == datastore_id)
-        ).all()
-    return {chunk_id: uri.removeprefix(SOURCE_PREFIX).rsplit("/", 1)[-1] for chunk_id, uri in rows}
+def score(prepared: PreparedSet, lists: Sequence[Lists], ranker: Ranker) -> dict[str, float]:
+    ndcg = recall = 0.0
+    for query_id, (dense, lexical) in zip(prepared.query_ids, lists, strict=True):
+        docs: dict[str, None] = {}
+        for chunk_id in ranker(dense, lexical):
+            docs.setdefault(prepared.chunk_docs[chunk_id], None)
+        ranked, relevant = list(docs), prepared.dataset.qrels[query_id]
+        ndcg += ndcg_at_k(ranked, relevant, 10)
+        recall += recall_at_k(ranked, relevant, 100)
+    n = len(lists)
+    return {"ndcg_at_10": ndcg / n, "recall_at_100": recall / n}
 
 
-def ndcg(ranked_chunks: Sequence[int], chunk_to_doc: dict[int, str], relevant: dict[str, int]) -> float:
-    docs: dict[str, None] = {}
-    for chunk_id in ranked_chunks:
-        docs.setdefault(chunk_to_doc[chunk_id], None)
-    return ndcg_at_k(list(docs), relevant, 10)
+def run_set(prepared: PreparedSet, embedder: SentenceTransformerEmbedder) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gw-fusion-") as tmp:
+        index = build_index(prepared, Path(tmp))
+        try:
+            lists = [
+                (
+                    index.search_dense(prepared.query_vectors[i : i + 1], CANDIDATES),
+                    index.search_lexical(text, CANDIDATES),
+                )
+                for i, text in enumerate(prepared.dataset.queries[q] for q in prepared.query_ids)
+            ]
+            started = time.perf_counter()
+            sample = pseudo_queries(list(enumerate(prepared.bodies)), CALIBRATION_QUERIES)
+            calibration = calibrate(
+                index, embedder.embed_queries, sample, chunk_count=len(prepared.texts), generation=0
+            )
+            calibration_seconds = time.perf_counter() - started
+        finally:
+            index.close()
+    results = {name: score(prepared, lists, ranker) for name, ranker in candidates(calibration).items()}
+    return {
+        "tuned_on": prepared.name in TUNED_ON,
+        "documents": len(prepared.dataset.corpus),
+        "chunks": len(prepared.texts),
+        "queries": len(prepared.query_ids),
+        "embedding_seconds": prepared.embed_seconds,
+        "calibration_seconds": calibration_seconds,
+        "calibration": calibration.as_dict() if calibration else None,
+        "results": results,
+    }
+
+
+def print_table(table: dict[str, dict[str, Any]]) -> None:
+    sets = list(table)
+    names = list(next(iter(table.values()))["results"])
+    headers = ["nDCG@10", *(f"{s}{'' if table[s]['tuned_on'] else ' (held out)'}" for s in sets)]
+    rows = [[name, *(f"{table[s]['results'][name]['ndcg_at_10']:.4f}" for s in sets)] for name in names]
+    print(format_table(headers, rows))
+    print()
+    calibration_rows = [
+        [
+            s,
+            str(table[s]["chunks"]),
+            f"{table[s]['calibration']['dense_weight']:.1f}" if table[s]["calibration"] else "-",
+            f"{table[s]['calibration_seconds']:.2f}",
+            f"{table[s]['embedding_seconds']:.0f}",
+            f"{100 * table[s]['calibration_seconds'] / max(table[s]['embedding_seconds'], 1e-9):.1f}%",
+        ]
+        for s in sets
+    ]
+    print(format_table(["set", "chunks", "dense w", "calib s", "embed s", "calib/embed"], calibration_rows))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--beir", type=Path)
-    parser.add_argument("--pubmedqa", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/fusion_sweep.json"))
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "groundwork" / "fusion_sweep")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "fusion_sweep.json")
     args = parser.parse_args()
-    services = build_services(Settings(), owner="bench/fusion_sweep.py", recover=False)
-    table: dict[str, dict[str, float]] = {}
-    try:
-        sets = []
-        if args.beir:
-            sets.append((load_beir(args.beir), f"eval-{args.beir.name}"))
-        if args.pubmedqa:
-            sets.append((load_pubmedqa(args.pubmedqa), "eval-pubmedqa"))
-        for dataset, datastore in sets:
-            chunk_to_doc = corpus_ids(services, datastore)
-            rows = collect(services, dataset, datastore)
-            scores: dict[str, float] = {}
-            n = len(rows)
-            scores["dense"] = sum(ndcg([h.id for h in d], chunk_to_doc, dataset.qrels[q]) for q, d, _ in rows) / n
-            scores["lexical"] = sum(ndcg([h.id for h in lx], chunk_to_doc, dataset.qrels[q]) for q, _, lx in rows) / n
-            for name, config in VARIANTS.items():
-                scores[name] = (
-                    sum(
-                        ndcg([h.id for h in fuse(d, lx, config, CANDIDATES)], chunk_to_doc, dataset.qrels[q])
-                        for q, d, lx in rows
-                    )
-                    / n
-                )
-            table[dataset.name] = scores
-    finally:
-        services.close()
-    names = list(next(iter(table.values())).keys()) if table else []
-    print(f"{'nDCG@10':<24}" + "".join(f"{name:>14}" for name in table))
-    for name in names:
-        print(f"{name:<24}" + "".join(f"{table[d][name]:>14.4f}" for d in table))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(table, indent=2))
+    logging.basicConfig(level=logging.WARNING)
+    embedder = SentenceTransformerEmbedder()
+    embedder.warm_up()
+    table = {name: run_set(prepare(name, args.data, args.cache, embedder), embedder) for name in args.sets}
+    print_table(table)
+    write_json(args.out, {"machine": machine_info(), "candidates": CANDIDATES, "sets": table})
 
 
 if __name__ == "__main__":

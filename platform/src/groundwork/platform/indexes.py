@@ -32,9 +32,10 @@ from typing import Literal
 import numpy as np
 from sqlalchemy import select
 
+from groundwork.platform.calibration import Calibrator
 from groundwork.platform.db.models import Chunk, Datastore, Document
 from groundwork.platform.db.session import Database
-from groundwork.platform.errors import NotFoundError
+from groundwork.platform.errors import EmbeddingMismatchError, NotFoundError
 from groundwork.retrieval.errors import IndexCorruptedError, IndexNotFoundError
 from groundwork.retrieval.faiss_index import FaissConfig
 from groundwork.retrieval.store import HybridIndex
@@ -63,8 +64,10 @@ class IndexManager:
         checkpoint_interval: float,
         mode: Literal["exclusive", "shared"] = "exclusive",
         refresh_interval: float = 2.0,
+        calibrator: Calibrator | None = None,
     ) -> None:
         self._root = root
+        self._calibrator = calibrator
         self.mode = mode
         self._refresh_interval = refresh_interval
         self._checked: dict[str, float] = {}
@@ -198,6 +201,24 @@ class IndexManager:
         logger.debug("datastore %s: index generation %d -> %d", datastore_id, index.generation, loaded.generation)
         return loaded
 
+    def check_embedding(self, datastore_id: str) -> None:
+        """Refuse a datastore whose vectors another model, backend or precision computed (never mix them); a
+        datastore without chunks simply adopts this process's embedding."""
+        with self._db.session() as session:
+            datastore = session.get(Datastore, datastore_id)
+            if datastore is None:
+                raise NotFoundError(f"datastore {datastore_id} not found")
+            if datastore.embedding_model == self._model:
+                return
+            if session.scalar(select(Chunk.id).where(Chunk.datastore_id == datastore_id).limit(1)) is None:
+                datastore.embedding_model = self._model
+                return
+            raise EmbeddingMismatchError(
+                f"datastore {datastore.name!r} holds vectors of {datastore.embedding_model}, but this process embeds "
+                f"with {self._model} (embedding.model / embedding.backend / embedding.precision): set those back, "
+                f"or re-embed it with `groundwork reembed {datastore.name}`"
+            )
+
     def _generation(self, datastore_id: str) -> int:
         with self._db.session() as session:
             generation = session.scalar(select(Datastore.index_generation).where(Datastore.id == datastore_id))
@@ -206,6 +227,7 @@ class IndexManager:
         return int(generation)
 
     def _open(self, datastore_id: str) -> HybridIndex:
+        self.check_embedding(datastore_id)
         generation = self._generation(datastore_id)
         directory = self.directory(datastore_id)
         try:
@@ -249,6 +271,9 @@ class IndexManager:
                 vectors = np.frombuffer(b"".join(row.embedding for row in batch), dtype=np.float32)
                 texts = [contextual_text(row.title, row.heading_path, row.text) for row in batch]
                 index.apply(add_ids=ids, vectors=vectors.reshape(len(ids), self._dimension), texts=texts)
+        index.generation = generation
+        if self._calibrator is not None:
+            self._calibrator.maybe_calibrate(datastore_id, index)
         index.save(generation)
         logger.info(
             "rebuilt index of datastore %s: %d chunks in %.1fs",
@@ -271,6 +296,8 @@ class IndexManager:
         mode saves at once: the next writer may be another process, and readers load what is saved."""
         index = self._indexes[datastore_id]
         index.generation = generation
+        if self._calibrator is not None:
+            self._calibrator.maybe_calibrate(datastore_id, index)
         self._dirty.add(datastore_id)
         if (
             self.mode == "shared"
@@ -292,6 +319,17 @@ class IndexManager:
         for target in targets:
             with self._lock_for(target):
                 self._save(target)
+
+    @contextmanager
+    def exclusive(self, datastore_id: str) -> Iterator[None]:
+        """Hold the datastore's write lock with its index unloaded (a re-embed rewrites every vector); the
+        next `get` loads it again, rebuilt from the metadata store."""
+        with self._lock_for(datastore_id), self._process_lock(datastore_id):
+            index = self._indexes.pop(datastore_id, None)
+            if index is not None:
+                index.close()
+            self._dirty.discard(datastore_id)
+            yield
 
     def drop(self, datastore_id: str) -> None:
         with self._lock_for(datastore_id), self._process_lock(datastore_id):

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +27,7 @@ from groundwork.platform.db.session import Database
 from groundwork.platform.errors import InvalidRequestError, NotFoundError
 from groundwork.platform.indexes import IndexManager
 from groundwork.retrieval.hybrid import FusionConfig, fuse
-from groundwork.retrieval.protocols import Embedder
+from groundwork.retrieval.protocols import Embedder, Reranker
 from groundwork.retrieval.types import FusedHit, ScoredId, SearchMode
 
 FilterOp = Literal["eq", "ne", "in", "gt", "gte", "lt", "lte"]
@@ -138,8 +138,10 @@ class SearchService:
         indexes: IndexManager,
         embedder: Embedder,
         config: RetrievalConfig,
+        reranker: Reranker | None = None,
     ) -> None:
         self._db = database
+        self._reranker = reranker
         self._indexes = indexes
         self._embedder = embedder
         self._config = config
@@ -149,6 +151,7 @@ class SearchService:
             dense_weight=config.dense_weight,
             lexical_weight=config.lexical_weight,
             rrf_k=config.rrf_k,
+            query_weighting=config.query_weighting,
         )
         self._access_cache: OrderedDict[Hashable, np.ndarray[Any, Any] | None] = OrderedDict()
         self._access_lock = threading.Lock()
@@ -251,14 +254,43 @@ class SearchService:
         dense.sort(key=lambda hit: -hit.score)
         lexical.sort(key=lambda hit: -hit.score)
         if request.mode == SearchMode.HYBRID:
-            fused = fuse(dense, lexical, self._fusion, request.top_k)
+            fused = fuse(dense, lexical, self.fusion_for(datastore_ids), request.top_k)
         elif request.mode == SearchMode.DENSE:
             fused = [FusedHit(h.id, h.score, dense_rank=r, dense_score=h.score) for r, h in enumerate(dense, 1)]
         else:
             fused = [FusedHit(h.id, h.score, lexical_rank=r, lexical_score=h.score) for r, h in enumerate(lexical, 1)]
-        hits = self._hydrate(fused[: request.top_k], principal, datastore_ids)
+        if self._reranker is None:
+            hits = self._hydrate(fused[: request.top_k], principal, datastore_ids)
+        else:
+            mark = time.perf_counter()
+            pool = fused[: max(request.top_k, self._config.rerank.candidates)]
+            hits = self._rerank(self._reranker, query, self._hydrate(pool, principal, datastore_ids))[: request.top_k]
+            timings["rerank_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, timings_ms=timings)
+
+    @staticmethod
+    def _rerank(reranker: Reranker, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+        """The hits in the reranker's order, each scored by it (the fusion ranks stay on the hit)."""
+        scores = reranker.rerank(query, [hit.text for hit in hits])
+        ranked = sorted(zip(scores, range(len(hits)), hits, strict=True), key=lambda item: (-item[0], item[1]))
+        return [replace(hit, score=score) for score, _, hit in ranked]
+
+    def fusion_for(self, datastore_ids: Sequence[str]) -> FusionConfig:
+        """The fusion of a search over these datastores: with `fusion_weights=calibrated`, the mean of their
+        calibrated dense weights (a datastore not yet calibrated counts with the fixed weights)."""
+        if self._config.fusion_weights != "calibrated":
+            return self._fusion
+        weights = []
+        for datastore_id in datastore_ids:
+            calibration = self._indexes.get(datastore_id).calibration
+            weights.append(calibration.dense_weight if calibration else None)
+        if all(weight is None for weight in weights):
+            return self._fusion
+        total = self._fusion.dense_weight + self._fusion.lexical_weight
+        fixed = self._fusion.dense_weight / total if total > 0 else 0.5
+        dense = sum(fixed if weight is None else weight for weight in weights) / len(weights)
+        return replace(self._fusion, dense_weight=dense * total, lexical_weight=(1 - dense) * total)
 
     def unmentioned_words(
         self,

@@ -106,3 +106,23 @@ class LexicalIndex(Protocol):
         """Top `k` ids by BM25; with `allowed`, only those ids compete (filtered before ranking). Any text is
         a valid query: query-language syntax is never interpreted."""
         ...
+
+
+class Reranker(Protocol):
+    """Re-scores a query's candidate passages with a model that reads the query against each passage
+    (a cross-encoder, or late interaction over token embeddings). Runs after fusion on the top candidates,
+    before the answer's context is built."""
+
+    @property
+    def model_name(self) -> str:
+        """A stable name of the model."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load the model. Must be called once before `rerank`."""
+        ...
+
+    def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
+        """One score per passage, in the passages' order; higher is more relevant. Scores are comparable
+        within one call only."""
+        ...

@@ -20,9 +20,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from groundwork.retrieval.calibration import Calibration
 from groundwork.retrieval.durable import atomic_write_bytes, fsync_directory
 from groundwork.retrieval.errors import IndexCorruptedError, IndexNotFoundError
 from groundwork.retrieval.faiss_index import FaissConfig, FaissVectorIndex
@@ -47,6 +49,8 @@ class IndexManifest:
     embedding_model: str
     vector_file: str
     lexical_file: str
+    calibration: dict[str, Any] | None = None
+    """The fusion calibration of this datastore (`Calibration.as_dict()`), if it has been calibrated."""
 
 
 class HybridIndex:
@@ -68,6 +72,8 @@ class HybridIndex:
         self._lexical = TantivyLexicalIndex(directory / LEXICAL_DIR)
         self._lock = threading.RLock()
         self.generation = generation
+        self.calibration: Calibration | None = None
+        """Fusion weights calibrated on this index's chunks; saved with (and loaded from) the manifest."""
 
     @property
     def dimension(self) -> int:
@@ -136,6 +142,7 @@ class HybridIndex:
                 embedding_model=self.embedding_model,
                 vector_file=vector_file,
                 lexical_file=lexical_file,
+                calibration=self.calibration.as_dict() if self.calibration else None,
             )
             atomic_write_bytes(self.directory / MANIFEST, json.dumps(asdict(manifest), indent=1).encode())
             self.generation = generation
@@ -172,6 +179,7 @@ class HybridIndex:
             )
         index = cls(directory, manifest.dimension, embedding_model, faiss_config, generation=manifest.generation)
         index._vectors = FaissVectorIndex.load(directory / manifest.vector_file, manifest.dimension, faiss_config)
+        index.calibration = Calibration.from_dict(manifest.calibration) if manifest.calibration else None
         if (index.vector_count, index.lexical_count) != (manifest.vector_count, manifest.lexical_count):
             raise IndexCorruptedError(
                 f"index in {directory} holds {index.vector_count} vectors and {index.lexical_count} texts; "

@@ -25,6 +25,7 @@ from rich.table import Table
 from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
 from groundwork.platform.cli.admin import acl_app, admin_app
 from groundwork.platform.cli.capacity import capacity_app
+from groundwork.platform.cli.datastore import datastore_app
 from groundwork.platform.cli.mcp import mcp_stdio
 from groundwork.platform.cli.models import models_app
 from groundwork.platform.cli.slack import slack_app
@@ -42,6 +43,7 @@ app.add_typer(capacity_app, name="capacity")
 app.add_typer(admin_app, name="admin")
 app.add_typer(acl_app, name="acl")
 app.add_typer(slack_app, name="slack")
+app.add_typer(datastore_app, name="datastore")
 app.command("mcp")(mcp_stdio)
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -365,6 +367,16 @@ def eval_retrieval(
     split: Annotated[str, typer.Option(help="Query split")] = "test",
     datastore: Annotated[str | None, typer.Option(help="Datastore to ingest into (default: eval-<dataset>)")] = None,
     mode: Annotated[list[SearchMode] | None, typer.Option(help="Modes to score (default: all three)")] = None,
+    modes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated modes and fusion variants side by side: dense, lexical, hybrid (the configured "
+            "search), rrf, convex, dbsf, spread, calibrated, calibrated-spread; `all` for every one"
+        ),
+    ] = None,
+    docs: Annotated[
+        Path | None, typer.Option(help="Documentation folder that is the corpus of a queries+qrels-only --beir set")
+    ] = None,
     limit_docs: Annotated[
         int | None, typer.Option(help="Ingest only the first N corpus documents (smoke runs)")
     ] = None,
@@ -376,14 +388,16 @@ def eval_retrieval(
 
     from groundwork.platform.cli.progress import follow_jobs
     from groundwork.platform.eval.datasets import RetrievalDataset, load_beir, load_pubmedqa
-    from groundwork.platform.eval.retrieval import corpus_documents, evaluate_mode
+    from groundwork.platform.eval.retrieval import corpus_documents
+    from groundwork.platform.eval.runs import datastore_calibration, parse_modes, score_modes
 
     if (beir is None) == (pubmedqa is None):
         console.print("name exactly one of --beir or --pubmedqa")
         raise typer.Exit(code=1)
     settings = _settings()
     try:
-        dataset: RetrievalDataset = load_beir(beir, split) if beir else load_pubmedqa(pubmedqa, split)  # type: ignore[arg-type]
+        dataset: RetrievalDataset = load_beir(beir, split, docs) if beir else load_pubmedqa(pubmedqa, split)  # type: ignore[arg-type]
+        selected_modes = parse_modes(modes) if modes else [m.value for m in mode or SearchMode]
     except PlatformError as exc:
         _fail(exc)
         return
@@ -393,7 +407,6 @@ def eval_retrieval(
         qrels = {q: r for q, r in dataset.qrels.items() if ids.intersection(r)}
         dataset = type(dataset)(dataset.name, kept, {q: dataset.queries[q] for q in qrels}, qrels)
     name = datastore or f"eval-{dataset.name}"
-    modes = mode or [SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID]
     results = []
     try:
         with _backend(settings, url, "eval") as backend:
@@ -402,11 +415,8 @@ def eval_retrieval(
             follow_jobs(backend, backend.submit(datastore_id, corpus_documents(dataset)), console)
             ingest_seconds = time.perf_counter() - started
             with Progress(console=console) as progress:
-                for selected in modes:
-                    task = progress.add_task(f"querying ({selected.value})", total=len(dataset.queries))
-                    results.append(
-                        evaluate_mode(backend, dataset, datastore_id, selected, partial(progress.advance, task))
-                    )
+                results = score_modes(backend, dataset, datastore_id, selected_modes, progress)
+            calibration = datastore_calibration(backend, datastore_id)
     except PlatformError as exc:
         _fail(exc)
         return
@@ -430,8 +440,10 @@ def eval_retrieval(
         "queries": len(dataset.queries),
         "ingest_seconds": ingest_seconds,
         "retrieval": settings.retrieval.model_dump(),
+        "calibration": calibration.as_dict() if calibration else None,
         "chunking": settings.chunking.model_dump(),
         "embedding_model": settings.embedding.model,
+        "embedding": {"backend": settings.embedding.backend, "precision": settings.embedding.precision},
         "results": [r.as_dict() for r in results],
     }
     target = output or Path("eval-results") / f"retrieval-{dataset.name}-{split}.json"

@@ -1,0 +1,82 @@
+"""When and on what a datastore's fusion is calibrated (the estimator itself: `groundwork.retrieval.calibration`).
+
+A datastore is calibrated once it holds `min_chunks` chunks and again whenever its chunk count has grown
+(or shrunk) by the factor `regrow` since the last calibration, so the total cost stays a small, bounded
+share of ingestion: each calibration embeds min(`queries`, chunks / 4) short sentences (one chunk in 50 at
+10k chunks), and doubling intervals make the sum a geometric series. The chunks sampled are the first
+`queries` x 3 of the index's ids in the order of a hash of the id, so the sample is deterministic and
+mostly stable as the datastore grows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
+
+from groundwork.platform.config import CalibrationConfig
+from groundwork.platform.db.models import Chunk
+from groundwork.platform.db.session import Database
+from groundwork.retrieval.calibration import calibrate, pseudo_queries, stable_order
+from groundwork.retrieval.protocols import Vectors
+from groundwork.retrieval.store import HybridIndex
+
+logger = logging.getLogger(__name__)
+
+
+class Calibrator:
+    """Calibrates a datastore's `HybridIndex` in place (`index.calibration`) when it is due."""
+
+    def __init__(
+        self, database: Database, embed_queries: Callable[[Sequence[str]], Vectors], config: CalibrationConfig
+    ) -> None:
+        self._db = database
+        self._embed = embed_queries
+        self._config = config
+
+    def due(self, index: HybridIndex) -> bool:
+        count = index.vector_count
+        if not self._config.enabled or count < self._config.min_chunks:
+            return False
+        previous = index.calibration
+        if previous is None or previous.chunk_count <= 0:
+            return True
+        ratio = count / previous.chunk_count
+        return ratio >= self._config.regrow or ratio <= 1 / self._config.regrow
+
+    def maybe_calibrate(self, datastore_id: str, index: HybridIndex) -> bool:
+        """Calibrate if due; returns whether it did. The caller holds the index's write lock."""
+        if not self.due(index):
+            return False
+        limit = min(self._config.queries, max(10, index.vector_count // 4))
+        ids = sorted((int(i) for i in index.vector_ids()), key=lambda i: stable_order(i, 0))
+        sample = ids[: limit * 3]
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Chunk.id, Chunk.text).where(Chunk.datastore_id == datastore_id, Chunk.id.in_(sample))
+            ).all()
+        queries = pseudo_queries([(row.id, row.text) for row in rows], limit)
+        calibration = calibrate(
+            index,
+            self._embed,
+            queries,
+            chunk_count=index.vector_count,
+            generation=index.generation,
+            candidates=self._config.candidates,
+        )
+        if calibration is None:
+            return False
+        index.calibration = calibration
+        logger.info(
+            "datastore %s calibrated on %d pseudo-queries in %.2fs: dense weight %.1f (MRR dense %.3f, "
+            "lexical %.3f, fused %.3f)",
+            datastore_id,
+            calibration.pseudo_queries,
+            calibration.seconds,
+            calibration.dense_weight,
+            calibration.dense_mrr,
+            calibration.lexical_mrr,
+            calibration.fused_mrr,
+        )
+        return True
