@@ -19,5 +19,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if [ "${1:-}" = "--dev" ]; then
   "${PIP[@]}" install -c constraints.txt -r requirements-dev.txt
 fi
+# The optimised embedding model (OpenVINO IR, made from the packaged weights; ~30 s once per machine, then verified)
+HF_HUB_OFFLINE=1 .venv/bin/groundwork models prepare-embedding
 scripts/setup_ui.sh "${1:-}"   # the chat UI's libraries (npm ci); with --dev also Debian's Chromium
 echo "installed into .venv ($(.venv/bin/python --version))"

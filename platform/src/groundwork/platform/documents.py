@@ -246,6 +246,7 @@ class DocumentService:
         processed once."""
         principal.require(Role.EDITOR, "adding documents")
         datastore = self.get_datastore(principal, datastore_id)
+        self._indexes.check_embedding(datastore.id)  # never add vectors of another embedding to its chunks
         mime_types = [self.validate(item) for item in items]
         for attempt in range(1, 4):
             written: list[str] = []

@@ -93,3 +93,10 @@ class RequestTooLargeError(InvalidRequestError):
     """The request body is larger than `api.max_request_bytes`."""
 
     code = "request_too_large"
+
+
+class EmbeddingMismatchError(ConflictError):
+    """The datastore's vectors were computed by another model, backend or precision than this process runs:
+    they are not comparable, so searching or adding to it is refused (re-embed it, or run the recorded one)."""
+
+    code = "embedding_mismatch"

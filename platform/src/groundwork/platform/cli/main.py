@@ -26,6 +26,7 @@ from groundwork.platform.backends import Backend, LocalBackend, RemoteBackend
 from groundwork.platform.cli.admin import acl_app, admin_app
 from groundwork.platform.cli.capacity import capacity_app
 from groundwork.platform.cli.datastore import datastore_app
+from groundwork.platform.cli.embedding import prepare_embedding, reembed
 from groundwork.platform.cli.mcp import mcp_stdio
 from groundwork.platform.cli.models import models_app
 from groundwork.platform.cli.slack import slack_app
@@ -44,6 +45,8 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(acl_app, name="acl")
 app.add_typer(slack_app, name="slack")
 app.add_typer(datastore_app, name="datastore")
+models_app.command("prepare-embedding")(prepare_embedding)
+app.command("reembed")(reembed)
 app.command("mcp")(mcp_stdio)
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
