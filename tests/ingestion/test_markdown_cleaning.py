@@ -25,7 +25,11 @@ def _parse(*parts: str):  # type: ignore[no-untyped-def]
     ("parts", "title", "heading"),
     [
         (("fastapi-docs-en", "docs/en/docs/python-types.md"), "Python Types Intro", "Motivation"),
-        (("fastapi-docs-en", "docs/en/docs/deployment/server-workers.md"), "Server Workers - Uvicorn with Workers", None),
+        (
+            ("fastapi-docs-en", "docs/en/docs/deployment/server-workers.md"),
+            "Server Workers - Uvicorn with Workers",
+            None,
+        ),
         (("fastapi-docs-en", "docs/en/docs/tutorial/cors.md"), "CORS (Cross-Origin Resource Sharing)", "Wildcards"),
         (("argo-cd-docs", "docs/user-guide/auto_sync.md"), "Automated Sync Policy", "Automatic Pruning"),
     ],

@@ -43,3 +43,27 @@ class CorruptDocumentError(ParseError):
 
 class EmptyDocumentError(ParseError):
     code = "empty_document"
+
+
+class DocumentTooLargeError(ParseError):
+    """Over a per-document limit: extracted characters, chunks, decompressed bytes or parser memory."""
+
+    code = "document_too_large"
+
+
+class UnsupportedContentError(ParseError):
+    """The bytes are not what the type says (binary data named `.md`, a `.pdf` without a PDF signature)."""
+
+    code = "unsupported_content"
+
+
+class ParserCrashedError(ParseError):
+    """The parser process died on the document (a crash in a native library)."""
+
+    code = "parser_crashed"
+
+
+class DocumentCancelledError(IngestionError):
+    """The document was deleted while it was being processed; nothing is recorded for it."""
+
+    code = "cancelled"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,9 +21,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from groundwork.ingestion.chunking import ChunkDraft, ChunkingOptions, Tokenizer, chunk_document
-from groundwork.ingestion.errors import EmptyDocumentError, IngestionError
+from groundwork.ingestion.errors import DocumentTooLargeError, EmptyDocumentError, IngestionError
 from groundwork.ingestion.parsers.registry import parse_document
-from groundwork.ingestion.parsers.types import ParseLimits
+from groundwork.ingestion.parsers.sandbox import SandboxPool
+from groundwork.ingestion.parsers.text import char_budget
+from groundwork.ingestion.parsers.types import ParsedDocument, ParseLimits
 from groundwork.platform.db.models import (
     TERMINAL_STATUSES,
     Chunk,
@@ -38,6 +40,7 @@ from groundwork.platform.db.session import Database
 from groundwork.platform.errors import NotFoundError
 from groundwork.platform.indexes import IndexManager, contextual_text
 from groundwork.platform.storage.protocols import BlobStore
+from groundwork.platform.tasks.control import WorkControl
 from groundwork.retrieval.protocols import Embedder
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,12 @@ class PipelineContext:
     chunking: ChunkingOptions
     limits: ParseLimits
     max_attempts: int
+    control: WorkControl = field(default_factory=WorkControl)
+    """Shutdown (`stopping`) and deletions in flight (`cancel`)."""
+    parsers: SandboxPool | None = None
+    """Parser subprocesses for untrusted files; None parses in the calling thread."""
+    max_chunks: int = 4000
+    """Chunks one document may yield (`ingestion.max_chunks_per_document`)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class BatchResult:
     """Documents set aside to be retried one per task: an earlier attempt at this batch died mid-way (a
     killed worker, or a document that crashes the process), and alone each either succeeds or uses up its
     own attempts without taking its batch-mates down with it."""
+    requeue: tuple[str, ...] = ()
+    """Documents put back to `queued` unprocessed because the process is stopping (to be enqueued again)."""
 
 
 def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequence[str]) -> BatchResult:
@@ -104,14 +115,30 @@ def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequenc
     claimed = _claim(ctx, document_ids)
     prepared: list[_Prepared] = []
     failed: list[_Failed] = []
-    for item in claimed:
+    interrupted: list[str] = []
+    for number, item in enumerate(claimed):
+        if ctx.control.stopping.is_set():  # shutting down: the rest goes back to the queue
+            interrupted = [c.document_id for c in claimed[number:]]
+            break
         outcome = _prepare(ctx, item)
         (prepared if isinstance(outcome, _Prepared) else failed).append(outcome)  # type: ignore[arg-type]
+    if ctx.control.stopping.is_set():
+        interrupted += [p.claimed.document_id for p in prepared]
+        prepared = []
+    put_back(ctx, interrupted)
+    prepared = [p for p in prepared if not ctx.control.is_cancelled(p.claimed.document_id)]
+    for item in claimed:
+        ctx.control.forget(item.document_id)
     _set_status(ctx, [p.claimed for p in prepared], DocumentStatus.EMBEDDING)
     texts = [contextual_text(p.title, c.heading_path, c.text) for p in prepared for c in p.chunks]
     vectors = ctx.embedder.embed_documents(texts)
     _commit(ctx, datastore_id, prepared, vectors, texts, failed)
-    return BatchResult(indexed=len(prepared), failed=len(failed), skipped=len(document_ids) - len(claimed))
+    return BatchResult(
+        indexed=len(prepared),
+        failed=len(failed),
+        skipped=len(document_ids) - len(claimed),
+        requeue=tuple(interrupted),
+    )
 
 
 def _interrupted(ctx: PipelineContext, document_ids: Sequence[str]) -> list[str]:
@@ -179,14 +206,43 @@ def _claim(ctx: PipelineContext, document_ids: Sequence[str]) -> list[_Claimed]:
     return claimed
 
 
+def put_back(ctx: PipelineContext, document_ids: Sequence[str]) -> None:
+    """Return claimed documents to `queued` without counting the attempt (shutdown interrupted them); the
+    next start re-enqueues them."""
+    if not document_ids:
+        return
+    with ctx.database.session() as session:
+        session.execute(
+            update(Document)
+            .where(Document.id.in_(list(document_ids)), Document.status.not_in(list(TERMINAL_STATUSES)))
+            .values(status=DocumentStatus.QUEUED, attempts=Document.attempts - 1, updated_at=utcnow())
+        )
+
+
+def _parse(ctx: PipelineContext, item: _Claimed, data: bytes) -> ParsedDocument:
+    """In this thread's parser subprocess (killed if the document is deleted meanwhile), or here."""
+    if ctx.parsers is None:
+        with char_budget(ctx.limits.max_chars):
+            return parse_document(data, filename=item.source_uri, mime_type=item.mime_type, limits=ctx.limits)
+    sandbox = ctx.parsers.sandbox()
+    with ctx.control.active(item.document_id, sandbox.kill):
+        return sandbox.parse(data, filename=item.source_uri, mime_type=item.mime_type, limits=ctx.limits)
+
+
 def _prepare(ctx: PipelineContext, item: _Claimed) -> _Prepared | _Failed:
     try:
         data = ctx.blobs.get(item.blob_key)
         started = time.perf_counter()
-        parsed = parse_document(data, filename=item.source_uri, mime_type=item.mime_type, limits=ctx.limits)
+        parsed = _parse(ctx, item, data)
+        del data
         chunks = chunk_document(parsed, ctx.tokenizer, ctx.chunking)
         if not chunks:
             raise EmptyDocumentError("the document has no text to index")
+        if len(chunks) > ctx.max_chunks:
+            raise DocumentTooLargeError(
+                f"{item.source_uri}: {len(chunks)} chunks, more than the limit of {ctx.max_chunks} "
+                "(ingestion.max_chunks_per_document)"
+            )
         logger.debug("parsed %s into %d chunks in %.3fs", item.source_uri, len(chunks), time.perf_counter() - started)
     except IngestionError as exc:
         return _Failed(item, exc.code, str(exc))

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from groundwork.ingestion.pipeline import PipelineContext, process_batch, record_batch_error
-from groundwork.platform.errors import InvalidRequestError
+from groundwork.platform.errors import InvalidRequestError, PlatformError
 from groundwork.platform.tasks import names
 from groundwork.platform.tasks.protocols import TaskHandler, TaskPayload
 
@@ -39,6 +39,11 @@ def make_handlers(ctx: PipelineContext, enqueue: Enqueue) -> dict[str, TaskHandl
             for document_id in result.isolate:
                 enqueue(datastore_id, [document_id])
             return
+        if result.requeue:
+            try:
+                enqueue(datastore_id, list(result.requeue))
+            except PlatformError as exc:  # the in-process queue is closed: the next start re-enqueues them
+                logger.info("%d documents left queued for the next start: %s", len(result.requeue), exc)
         logger.info(
             "datastore %s: %d indexed, %d failed, %d skipped",
             datastore_id,

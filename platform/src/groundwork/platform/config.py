@@ -46,33 +46,8 @@ class EmbeddingConfig(BaseModel):
     device: str = "cpu"
     """torch device: `cpu`, `cuda`, ..."""
     torch_threads: int = 0
-    """CPU threads the embedding backend uses per process (torch, ONNX Runtime or OpenVINO); 0: every core
-    this process may run on. 1 gives steadier query latency on a host whose cores are shared with other work
-    (docs/benchmarks.md)."""
-    backend: Literal["torch", "onnx", "openvino"] = "openvino"
-    """What runs the model: `openvino` (CPU, the default: fastest here, docs/decisions/0007-embedding-backend.md),
-    `onnx` (ONNX Runtime, CPU) or `torch` (any `device`, e.g. `cuda`). onnx and openvino run a copy of the
-    model made once into `cache_dir` (`groundwork models prepare-embedding`)."""
-    precision: Literal["fp32", "bf16", "int8"] = "bf16"
-    """Arithmetic of the model: `fp32`; `bf16` (openvino on CPUs with AVX512_BF16 or AMX, torch on a GPU);
-    `int8` (onnx: dynamically quantised weights and activations). A datastore records model + backend +
-    precision and refuses vectors of another (`embedding_mismatch`)."""
-    cache_dir: Path = Path("~/.cache/groundwork/embedding")
-    """Where the locally made ONNX / OpenVINO copies of the model are kept, with a checksum manifest (shared
-    by every data directory)."""
-
-    @model_validator(mode="after")
-    def _backend_fits(self) -> EmbeddingConfig:
-        if self.device != "cpu" and "backend" not in self.model_fields_set:
-            self.backend = "torch"  # onnx and openvino run on the CPU here; a GPU is torch's
-        allowed = {"torch": ("fp32", "bf16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}[self.backend]
-        if self.precision not in allowed:
-            raise ValueError(
-                f"embedding.backend={self.backend} runs precision {' or '.join(allowed)}, not {self.precision}"
-            )
-        if self.backend != "torch" and self.device != "cpu":
-            raise ValueError(f"embedding.backend={self.backend} runs on cpu; device {self.device} needs backend torch")
-        return self
+    """CPU threads torch uses per process; 0 keeps torch's default (all cores). 1 gives steadier query
+    latency on a host whose cores are shared with other work (docs/benchmarks.md)."""
 
 
 class ChunkingConfig(BaseModel):
@@ -202,9 +177,10 @@ class IngestionConfig(BaseModel):
     """A document whose parsing takes longer fails with `parse_timeout`."""
     batch_size: int = 32
     """Documents parsed, embedded and committed together by one task."""
-    workers: int = 1
-    """In-process worker threads. Embedding already uses every core through torch, so more threads only
-    help when parsing (PDF, DOCX) dominates."""
+    workers: int = Field(default=2, ge=1)
+    """In-process worker threads. Tasks are taken round-robin across datastores, and a datastore's second
+    task waits while another datastore has work, so a slow or hostile upload never holds back another
+    datastore's documents (with 1, everything waits in one line)."""
     max_queued_tasks: int = 10_000
     """Tasks waiting in the in-process queue before submissions are refused (HTTP 503 `queue_full`)."""
     max_attempts: int = 3
@@ -238,6 +214,23 @@ class StorageConfig(BaseModel):
 
 
 class GenerationConfig(BaseModel):
+    # -- per-document cost limits (#15): a document over one fails with a stable code ----------------------
+    max_batch_files: int = Field(default=1000, ge=1)
+    """Files one `POST /v1/datastores/{ds}/documents/batch` request may carry (more: 413 `too_many_files`)."""
+    max_extracted_chars: int = Field(default=4_000_000, ge=1000)
+    """Characters of text one document may yield (counted while it is parsed); more fail
+    `document_too_large`."""
+    max_chunks_per_document: int = Field(default=4000, ge=1)
+    """Chunks one document may be split into (bounds its embedding time); more fail `document_too_large`."""
+    max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    """Bytes the parts of a DOCX (a zip) and the streams of a PDF may expand to, counted while they are
+    decompressed; more fail `document_too_large` (zip and decompression bombs)."""
+    parser_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    """Address space of the parser subprocess that reads untrusted files; a document that needs more fails
+    `document_too_large`, and the server's own memory is never touched."""
+    parser_isolation: bool = True
+    """Parse in a separate, memory-limited process (one per worker thread) that is killed on timeout or
+    when its document is deleted. Off: parse in the worker thread (tests, trusted input only)."""
     """The language model that writes answers: a local vLLM this process starts, or a remote server."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
@@ -396,6 +389,10 @@ class JwtConfig(BaseModel):
     jwks_cache_seconds: float = 300.0
     """How long fetched signing keys are reused before the JWKS is read again."""
 
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+    """On SIGTERM `groundwork serve` (and `groundwork worker`) stop taking work, give requests and the batch
+    in flight this long, put unfinished documents back in the queue, stop the local vLLM and exit (keep it
+    under Kubernetes' terminationGracePeriodSeconds, 30 s by default)."""
 
 class OidcProviderConfig(BaseModel):
     """One OpenID Connect identity provider the chat UI signs in with (authorization code flow with PKCE)."""

@@ -29,6 +29,18 @@ class UnsupportedFormatError(InvalidRequestError):
     code = "unsupported_format"
 
 
+class UnsupportedContentError(UnsupportedFormatError):
+    """The bytes are not what the type says: binary data under a text extension, a `.pdf` that is no PDF."""
+
+    code = "unsupported_content"
+
+
+class TooManyFilesError(InvalidRequestError):
+    """A batch upload carries more files than `ingestion.max_batch_files`."""
+
+    code = "too_many_files"
+
+
 class QueueFullError(PlatformError):
     code = "queue_full"
 

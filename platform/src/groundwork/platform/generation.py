@@ -21,9 +21,19 @@ logger = logging.getLogger(__name__)
 
 
 class GenerationRuntime:
-    def __init__(self, config: GenerationConfig, *, storage: StorageConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: GenerationConfig,
+        *,
+        storage: StorageConfig | None = None,
+        pid_file: Path | None = None,
+        stop_timeout_s: float = 15.0,
+    ) -> None:
         """`storage` configures the Cloud Storage client that pulls `gs://` models (emulator, project);
-        default: Application Default Credentials."""
+        default: Application Default Credentials. `pid_file` records the local vLLM server's pid, so one
+        left by a killed process is stopped at the next start; `stop_timeout_s` bounds each step of `stop()`."""
+        self._pid_file = pid_file
+        self._stop_timeout_s = stop_timeout_s
         self._config = config
         self._cache_dir = config.cache_dir.expanduser()
         self._storage = storage or StorageConfig()
@@ -84,6 +94,8 @@ class GenerationRuntime:
                 max_model_len=config.context_window,
                 startup_timeout_s=config.startup_timeout_seconds,
                 extra_args=tuple(config.vllm_args),
+                pid_file=self._pid_file,
+                stop_timeout_s=self._stop_timeout_s,
             ),
             resolvers=model_resolvers(self._storage, self._cache_dir),
         )

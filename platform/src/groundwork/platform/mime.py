@@ -86,3 +86,24 @@ def detect_mime_type(filename: str, data: bytes, declared: str | None = None) ->
         if exc.start < len(sample) - 3:  # not merely a character cut at the sample's end
             return OCTET_STREAM
     return PLAIN_TEXT if data.strip() else OCTET_STREAM
+
+
+_TEXT_TYPES = frozenset({MARKDOWN, PLAIN_TEXT, HTML})
+_CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13}) | {127}
+_BINARY_SAMPLE = 64 * 1024
+_MAX_CONTROL_SHARE = 0.05
+
+
+def content_problem(mime_type: str, data: bytes) -> str | None:
+    """Why `data` is not a `mime_type` document (None if it may be): binary bytes under a text type (a NUL,
+    or more than 5% control bytes, outside UTF-16). The extension never makes binary data text."""
+    if mime_type in _TEXT_TYPES:
+        sample = data[:_BINARY_SAMPLE]
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None
+        if b"\x00" in sample:
+            return "binary data (NUL bytes), not text"
+        controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
+        if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
+            return f"binary data ({controls} control bytes in the first {len(sample)}), not text"
+    return None  # PDFs and DOCX files that are not are found by their parsers (`corrupt_document`)

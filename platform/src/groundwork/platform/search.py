@@ -9,6 +9,7 @@ ranking and hydration is dropped rather than shown.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -98,7 +99,35 @@ def access_key(principal: Principal) -> Hashable:
     )
 
 
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _check_scalar(key: str, value: Any) -> None:
+    """A filter compares with a string, a finite number, a boolean or null — never an object or a list (a
+    database would fail to bind it), nor a number or string no database column can hold."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int) and value in _INT_RANGE:
+        return
+    if isinstance(value, float) and math.isfinite(value):
+        return
+    if isinstance(value, str) and "\x00" not in value:
+        return
+    raise InvalidRequestError(
+        f"filter on {key!r}: the value must be a string, a finite number, a boolean or null, not {value!r:.80}"
+    )
+
+
+def _check_filter(spec: MetadataFilter) -> None:
+    if not isinstance(spec.key, str) or not spec.key or "\x00" in spec.key:
+        raise InvalidRequestError("a filter's key must be a non-empty string")
+    values = spec.value if spec.op == "in" and isinstance(spec.value, list) else [spec.value]
+    for value in values:
+        _check_scalar(spec.key, value)
+
+
 def _condition(spec: MetadataFilter) -> ColumnElement[bool]:
+    _check_filter(spec)
     if spec.key in _DOCUMENT_FIELDS:
         column: Any = _DOCUMENT_FIELDS[spec.key]
     else:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
 from groundwork.ingestion.chunking import ChunkingOptions
+from groundwork.ingestion.parsers.sandbox import SandboxPool
 from groundwork.ingestion.parsers.types import ParseLimits
 from groundwork.ingestion.pipeline import PipelineContext
 from groundwork.ingestion.tasks import make_handlers
@@ -35,6 +38,7 @@ from groundwork.platform.metrics import IngestionMetrics
 from groundwork.platform.reranking import build_reranker
 from groundwork.platform.search import SearchService
 from groundwork.platform.storage.factory import make_blob_store
+from groundwork.platform.tasks.control import WorkControl
 from groundwork.platform.tasks.inprocess import InProcessTaskQueue
 from groundwork.platform.tasks.protocols import TaskHandler, TaskQueue
 from groundwork.retrieval.embedder import SentenceTransformerEmbedder
@@ -68,10 +72,30 @@ class Services:
     scim: ScimService | None = None
     """SCIM 2.0 provisioning of users and groups (`/scim/v2`)."""
 
-    def close(self) -> None:
-        """Stop the local model, finish queued work, write indexes, release the data directory."""
-        self.generation.stop()
-        self.queue.close()
+    control: WorkControl = field(default_factory=WorkControl)
+    """Set `control.stopping` to make the pipeline put unstarted documents of its batch back in the queue."""
+    parsers: SandboxPool = field(default_factory=SandboxPool)
+
+    def close(self, grace: float | None = None) -> None:
+        """Stop the local model, let queued work finish, write indexes, release the data directory.
+
+        With `grace` (a server's shutdown) work stops instead: waiting tasks are dropped (their documents stay
+        `queued` for the next start), the batch in flight gets `grace` seconds while the local model stops in
+        parallel, and whatever is still unparsed goes back to the queue."""
+        if grace is None:
+            self.generation.stop()
+            self.queue.close()
+        else:
+            self.control.stopping.set()
+            stopper = threading.Thread(target=self.generation.stop, name="vllm-stop", daemon=True)
+            stopper.start()
+            deadline = time.monotonic() + grace
+            if isinstance(self.queue, InProcessTaskQueue):
+                self.queue.close(grace)
+            else:
+                self.queue.close()
+            stopper.join(max(0.0, deadline - time.monotonic()))
+        self.parsers.close()
         self.indexes.close()
         self.database.close()
         self.lock.release()
@@ -118,9 +142,6 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             max_seq_length=settings.embedding.max_seq_length,
             device=settings.embedding.device,
             torch_threads=settings.embedding.torch_threads,
-            backend=settings.embedding.backend,
-            precision=settings.embedding.precision,
-            cache_dir=settings.embedding.cache_dir,
         )
         embedder.warm_up()
         index_config = settings.index
@@ -128,7 +149,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             data_dir / "indexes",
             database,
             dimension=embedder.dimension,
-            embedding_model=embedder.identity,
+            embedding_model=embedder.model_name,
             faiss_config=FaissConfig(
                 index_type=index_config.vector_index_type,
                 nlist=index_config.ivf_nlist,
@@ -146,6 +167,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         queue: TaskQueue
         backoff: Callable[[int], float] | None = None
         queue_depth: Callable[[], Mapping[str, int]] | None = None
+        control, parsers = WorkControl(), SandboxPool()
         if celery_mode:
             from groundwork.platform.tasks.celery_app import create_celery_app, retry_countdown
             from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
@@ -165,12 +187,13 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             queue,
             indexes,
             settings.ingestion,
-            embedding_model=embedder.identity,
+            embedding_model=embedder.model_name,
             default_acl=DocumentAcl.parse(settings.access.default_document_acl),
             retry_backoff=backoff,
         )
         identities = IdentityService(database, operator_tenant=settings.default_tenant)
         identities.ensure_tenant(settings.default_tenant)
+            control=control,
         authenticator = Authenticator(
             identities, TokenVerifier(settings.access.jwt), settings.access, default_tenant=settings.default_tenant
         )
@@ -193,12 +216,23 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             ),
             max_attempts=settings.ingestion.max_attempts,
         )
+                max_chars=settings.ingestion.max_extracted_chars,
+                max_decompressed_bytes=settings.ingestion.max_decompressed_bytes,
+                memory_bytes=settings.ingestion.parser_memory_bytes,
         handlers.update(make_handlers(context, documents.enqueue_retry))
         search = SearchService(
+            control=control,
+            parsers=parsers if settings.ingestion.parser_isolation else None,
+            max_chunks=settings.ingestion.max_chunks_per_document,
             database, indexes, embedder, settings.retrieval, build_reranker(settings.retrieval.rerank, settings.storage)
         )
         conversations = ConversationStore(database)
-        generation = GenerationRuntime(settings.generation, storage=settings.storage)
+        generation = GenerationRuntime(
+            settings.generation,
+            storage=settings.storage,
+            pid_file=data_dir / "vllm.pid",
+            stop_timeout_s=settings.api.shutdown_grace_seconds / 3,
+        )
         answers = AnswerService(
             search,
             generation.generator,
@@ -253,3 +287,5 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
     if recover and not celery_mode:
         documents.recover()
     return services
+        control=control,
+        parsers=parsers,

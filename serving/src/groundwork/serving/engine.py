@@ -79,6 +79,10 @@ class EngineConfig:
     """File that receives the server's stdout and stderr (appended); default `<cache_dir>/vllm-<port>.log`."""
     convert_timeout_s: float = 900.0
     """Seconds allowed for a one-time GGUF conversion."""
+    pid_file: Path | None = None
+    """Where the running server's pid (= its process group) is written. At `start()` a server left by an
+    owner that was killed (its pid file names a live vLLM process group) is stopped first, so a crash never
+    leaves an orphaned server holding memory and a port."""
 
 
 @dataclass(slots=True)
@@ -125,6 +129,8 @@ class LocalEngine:
             registry=self._resolvers,
             convert_timeout_s=self._config.convert_timeout_s,
         )
+        if self._config.pid_file is not None:
+            stop_orphan(self._config.pid_file, self._config.stop_timeout_s)
         if self._port == 0:
             self._port = _free_port(self._config.host)
         self._stopping.clear()
@@ -265,6 +271,8 @@ class LocalEngine:
             raise EngineError(f"cannot start {self._config.python}: {exc}") from exc
         with self._lock:
             self._run = _Run(process=process, log=log)
+        if self._config.pid_file is not None:
+            _write_pid_file(self._config.pid_file, process.pid)
         logger.info("vLLM server pid %d starting on %s (log %s)", process.pid, self.base_url, self.log_path)
         self._wait_healthy(process)
         self.startup_seconds = time.monotonic() - self._run.started
@@ -335,6 +343,8 @@ class LocalEngine:
             process.wait(self._config.stop_timeout_s)
         finally:
             run.log.close()
+            if self._config.pid_file is not None:
+                self._config.pid_file.unlink(missing_ok=True)
 
     def _log_tail(self, lines: int = 30) -> str:
         try:
@@ -342,6 +352,63 @@ class LocalEngine:
         except OSError as exc:
             return f"(log {self.log_path} unreadable: {exc})"
         return "\n".join(text.splitlines()[-lines:])
+
+
+_SERVER_MODULE = b"vllm.entrypoints.openai.api_server"
+
+
+def _write_pid_file(path: Path, pid: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{pid}\n", encoding="ascii")
+    temporary.replace(path)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live processes of process group `pgid` whose command line is a vLLM server's or one of its workers."""
+    members: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pgid:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+            if state != "Z":  # a zombie is dead already; only its parent (or init) can reap it
+                members.append(int(entry.name))
+        except (ProcessLookupError, PermissionError, OSError):
+            continue
+    return members
+
+
+def _is_vllm(pid: int) -> bool:
+    try:
+        return _SERVER_MODULE in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def stop_orphan(pid_file: Path, timeout_s: float = 15.0) -> bool:
+    """Stop the vLLM server a killed owner left behind, if `pid_file` names one that still runs (its leader's
+    command line is checked, so a recycled pid is never signalled). Returns whether one was stopped."""
+    try:
+        pgid = int(pid_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return False
+    members = _group_members(pgid)
+    if not members or not (_is_vllm(pgid) or any(_is_vllm(pid) for pid in members)):
+        pid_file.unlink(missing_ok=True)
+        return False
+    logger.warning("stopping the vLLM server (process group %d) left by a previous run", pgid)
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(pgid, signal.SIGKILL)
+    while _group_members(pgid) and time.monotonic() < deadline + 5:
+        time.sleep(0.1)
+    pid_file.unlink(missing_ok=True)
+    return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

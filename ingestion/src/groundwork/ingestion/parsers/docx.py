@@ -19,6 +19,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from groundwork.ingestion.errors import CorruptDocumentError, ParseError
+from groundwork.ingestion.parsers.archive import check_zip_expansion
 from groundwork.ingestion.parsers.text import DocumentBuilder
 from groundwork.ingestion.parsers.types import ParsedDocument, ParseLimits
 
@@ -127,6 +128,7 @@ class DocxParser:
     """Word documents (.docx)."""
 
     def parse(self, data: bytes, *, filename: str, limits: ParseLimits) -> ParsedDocument:
+        check_zip_expansion(data, limits.max_decompressed_bytes, filename)
         try:
             document = docx.Document(io.BytesIO(data))
             return self._parse(document)

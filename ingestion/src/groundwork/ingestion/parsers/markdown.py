@@ -6,8 +6,8 @@ paired shortcode's tags stays, MkDocs admonitions (`!!! note "Title"` + indented
 their title and dedented body, and the markup of MkDocs extensions that is not text goes: heading attribute
 lists (`## Title { #id }`, `{#id}`, `{: .class }`), include directives (`{* ../src/app.py hl[3] *}`: the
 included file is not part of the document), pymdownx block fences (`/// note | Title` ... `///`, kept
-as their title) and GitHub alert markers (`> [!NOTE]`). The cleaned source is then parsed by markdown-it-py and the block tokens
-become blocks whose text is the inline text (emphasis markers and link targets dropped).
+as their title) and GitHub alert markers (`> [!NOTE]`). The cleaned source is then parsed by markdown-it-py
+and the block tokens become blocks whose text is the inline text (emphasis markers and link targets dropped).
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ import time
 import unicodedata
 
 from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
 
 from groundwork.ingestion.errors import (
     CorruptDocumentError,
+    DocumentTooLargeError,
     EncryptedDocumentError,
     NoTextLayerError,
     ParseError,
@@ -137,6 +138,8 @@ class PdfParser:
     def _page_text(reader: PdfReader, number: int, filename: str) -> str:
         try:
             return reader.pages[number - 1].extract_text() or ""
+        except LimitReachedError as exc:  # a decompression bomb stream: pypdf stops expanding it
+            raise DocumentTooLargeError(f"{filename}: page {number} expands past pypdf's stream limit: {exc}") from exc
         except DependencyError as exc:  # AES-encrypted streams are only decrypted when read
             raise EncryptedDocumentError(
                 f"{filename}: the PDF is encrypted with AES, which needs the 'cryptography' package to read"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from groundwork.ingestion.errors import EmptyDocumentError, UnsupportedFormatError
+from groundwork.ingestion.errors import EmptyDocumentError, UnsupportedContentError, UnsupportedFormatError
 from groundwork.ingestion.parsers.docx import DocxParser
 from groundwork.ingestion.parsers.html import HtmlParser
 from groundwork.ingestion.parsers.invisible import without_invisible
@@ -22,6 +22,7 @@ from groundwork.platform.mime import (
     PDF,
     PLAIN_TEXT,
     SUPPORTED_MIME_TYPES,
+    content_problem,
     detect_mime_type,
     extension_of,
     normalise_mime_type,
@@ -78,6 +79,10 @@ class ParserRegistry:
             detected = detect_mime_type(filename, data)
             mime_type = detected if detected != OCTET_STREAM else mime_type
         parser = self.parser_for(filename, mime_type)
+        kind = next((mime for mime, known in self._parsers.items() if known is parser), None)
+        problem = content_problem(kind, data) if kind else None
+        if problem is not None:
+            raise UnsupportedContentError(f"{filename}: {problem}")
         if not data.strip():
             raise EmptyDocumentError(f"{filename}: the file is empty")
         document = without_invisible(parser.parse(data, filename=filename, limits=limits))

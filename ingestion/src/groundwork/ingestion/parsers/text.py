@@ -7,16 +7,61 @@ depends on it anyway; keeping it in one place guarantees the offsets invariant
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from groundwork.ingestion.errors import DocumentTooLargeError
 from groundwork.ingestion.parsers.types import Block, BlockKind, ParsedDocument, ParseLimits
 
 BLOCK_SEPARATOR = "\n\n"
 """What separates two blocks in `ParsedDocument.text`."""
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+_CHAR_BUDGET: ContextVar[int | None] = ContextVar("groundwork_char_budget", default=None)
+"""Characters a document being parsed may yield (`ParseLimits.max_chars`), set by `char_budget` around one
+parse, so every parser's `DocumentBuilder` and `decode_text` enforce it without threading it through."""
+_RAW_SHARE = 2
+"""Raw characters (markup and whitespace included) a text format may decode to, per budgeted character."""
+_DECODE_PIECE = 1024 * 1024
+
+
+@contextmanager
+def char_budget(limit: int) -> Iterator[None]:
+    """Within: documents yielding more than `limit` characters fail with `DocumentTooLargeError`."""
+    token = _CHAR_BUDGET.set(limit)
+    try:
+        yield
+    finally:
+        _CHAR_BUDGET.reset(token)
+
+
+def _too_large(what: str, limit: int) -> DocumentTooLargeError:
+    return DocumentTooLargeError(f"{what}: more than the limit of {limit} characters (ingestion.max_extracted_chars)")
+
+
+def _decode_bounded(data: bytes, encoding: str, errors: str) -> str:
+    """Decode piece by piece, stopping as soon as the text passes the raw share of the character budget."""
+    budget = _CHAR_BUDGET.get()
+    if budget is None:
+        return data.decode(encoding, errors=errors)
+    limit = budget * _RAW_SHARE
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    parts: list[str] = []
+    length = 0
+    for start in range(0, len(data), _DECODE_PIECE):
+        piece = decoder.decode(data[start : start + _DECODE_PIECE])
+        length += len(piece)
+        if length > limit:
+            raise _too_large("the text", budget)
+        parts.append(piece)
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
+
+
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
 
@@ -27,12 +72,12 @@ def decode_text(data: bytes) -> str:
     undecodable bytes are replaced rather than failing the document.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16", errors="replace")
+        text = _decode_bounded(data, "utf-16", "replace")
     else:
         try:
-            text = data.decode("utf-8-sig")
+            text = _decode_bounded(data, "utf-8-sig", "strict")
         except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+            text = _decode_bounded(data, "cp1252", "replace")
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
@@ -48,6 +93,7 @@ class DocumentBuilder:
         self._length = 0
         self._blocks: list[Block] = []
         self._headings: list[tuple[int, str]] = []
+        self._budget = _CHAR_BUDGET.get()
 
     @property
     def heading_path(self) -> tuple[str, ...]:
@@ -80,6 +126,8 @@ class DocumentBuilder:
         start = self._length
         self._parts.append(text)
         self._length += len(text)
+        if self._budget is not None and self._length > self._budget:
+            raise _too_large("the extracted text", self._budget)
         self._blocks.append(
             Block(
                 kind=kind,

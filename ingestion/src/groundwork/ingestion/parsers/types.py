@@ -44,6 +44,12 @@ class ParseLimits:
 
     max_pages: int = 2000
     timeout_seconds: float = 120.0
+    max_chars: int = 4_000_000
+    """Characters of extracted text (counted as blocks are added, and while text formats are decoded)."""
+    max_decompressed_bytes: int = 256 * 1024 * 1024
+    """Bytes a DOCX's zip parts (and a PDF's streams) may expand to."""
+    memory_bytes: int = 1024 * 1024 * 1024
+    """Address space of the parser subprocess (`groundwork.ingestion.parsers.sandbox`)."""
 
 
 class Parser(Protocol):

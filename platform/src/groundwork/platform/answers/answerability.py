@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import Stemmer
 
+from groundwork.platform.answers.terms import SHORTHAND, context_terms, split_identifier, unmatched
+
 _TOKEN = re.compile(r"`[^`]+`|[A-Za-z0-9][\w./:-]*[\w]|[A-Za-z0-9]")
 _WORD = re.compile(r"[a-z0-9]+")
 _QUANTITY = re.compile(
@@ -53,7 +55,9 @@ _STOP_TEXT = """a about above after again against all also am an and any are as 
     us use used uses using very via want was way we were what whatever when where whether which while who whom
     whose why will with within without would yes yet you your yours
     describe described explain detail details detailed whole entire overall list summarise summarize steps step
-    procedure example examples exactly possible long often"""
+    procedure example examples exactly possible long often
+    isnt arent wasnt werent dont doesnt didnt cant couldnt wont wouldnt shouldnt hasnt havent im ive id youre
+    whats hows thats theres lets pls plz thx hey hi hello anyone someone somebody guys folks ok okay btw"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 """Question and instruction words that say how to answer, not what about: never required to occur in documents."""
 
@@ -84,10 +88,46 @@ def named_terms(question: str) -> list[str]:
     return terms
 
 
+_HTTP_WORDS = frozenset(
+    ["get", "post", "put", "patch", "delete", "head", "options", "trace", "connect", "http", "https"]
+)
+
+
+def subject_terms(question: str) -> list[str]:
+    """The named terms a passage must mention to answer the question: `named_terms` without chat shorthand
+    (w/o, 3rd, k8s), bare numbers and HTTP methods (a status code or a verb is what is asked about, not a
+    name the page must repeat), and the asker's own team, service and environment names."""
+    context = context_terms(question)
+    kept: list[str] = []
+    for term in named_terms(question):
+        lower = term.lower()
+        shorthand = lower in SHORTHAND or f"{lower}." in SHORTHAND or lower.rstrip("s") in SHORTHAND
+        if shorthand or lower in _HTTP_WORDS or lower.isdigit():
+            continue
+        if lower in context or all(part in context for part in split_identifier(term)):
+            continue
+        kept.append(term)
+    return kept
+
+
 def missing_terms(question: str, passages: Iterable[str]) -> list[str]:
-    """Named terms of the question that occur in none of the passages (case-insensitive)."""
-    text = " ".join(passages).lower()
-    return [term for term in named_terms(question) if term.lower() not in text]
+    """Subject terms of the question (`subject_terms`) that no passage mentions in any normalised form
+    (`terms.mentions`: case, stems, identifier splits, shorthand, acronyms spelled out)."""
+    return unmatched(subject_terms(question), list(passages), question)
+
+
+def vocabulary_words(question: str) -> list[list[str]]:
+    """The question's content words to look up in the corpus vocabulary, each with its alternatives (the
+    word, its shorthand expansions, its identifier parts joined): a word is unknown only if none is found.
+    The asker's context names and shorthand for question words are left out."""
+    context = context_terms(question)
+    groups: list[list[str]] = []
+    for word in content_words(question):
+        if word in context:
+            continue
+        alternatives = [word, *SHORTHAND.get(word, ()), *SHORTHAND.get(word.rstrip("s"), ())]
+        groups.append(list(dict.fromkeys(alternatives)))
+    return groups
 
 
 def content_words(question: str) -> list[str]:

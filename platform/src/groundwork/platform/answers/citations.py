@@ -342,3 +342,25 @@ def remove_claims(answer: str, claims: Sequence[Claim], remove: Collection[int])
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+class CitationOrder:
+    """Display numbers for sources in order of first appearance in an answer: the first source cited is [1],
+    the next new one [2], ... whatever the passages' numbers in the prompt were. One per answer; claims are
+    fed in the order they are shown (streamed claims and the final answer then agree)."""
+
+    def __init__(self) -> None:
+        self.mapping: dict[int, int] = {}
+
+    def number(self, source: int) -> int:
+        """The display number of prompt source `source`, assigned on first use."""
+        return self.mapping.setdefault(source, len(self.mapping) + 1)
+
+    def apply(self, text: str, cited: Sequence[int]) -> tuple[str, list[int]]:
+        """`text` with its markers renumbered, and the display numbers of `cited` (in marker order first)."""
+        protected = _protected_spans(text)
+        for marker in _markers(text, 0, len(text), protected):
+            for source in parse_marker(marker.group(1))[0]:
+                self.number(source)
+        numbers = [self.number(source) for source in cited]
+        return renumber_citations(text, self.mapping), numbers

@@ -5,6 +5,10 @@ sentence clearly closer to the question (by `OTHER_DOCUMENT_MARGIN`). Quoting th
 keeps the citations on the page that answers the question: on the Dapr question set, choosing the best
 sentences across all passages cited a gold page 51% of the time, anchoring on the top document 78%
 (docs/evaluation.md). A question asking for a quantity prefers sentences that give a number.
+
+A how-to question ("how do i enable ...", "which flag", "example yaml") also gets the code the quoted
+document holds: the command, YAML/JSON snippet, code block or table row (`snippets.py`) that shares the most
+of the question's words, nearest the quoted sentence, as a fenced code block with its citation.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from groundwork.platform.answers.answerability import expects_quantity, gives_number
+from groundwork.platform.answers.answerability import content_words, expects_quantity, gives_number, named_terms
 from groundwork.platform.answers.context import Passage
+from groundwork.platform.answers.snippets import HOW_TO, best_snippet, fenced, is_code, snippets
 from groundwork.retrieval.protocols import Embedder
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[])|\n{2,}")
@@ -29,7 +34,24 @@ QUANTITY_BONUS = 0.1
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 20]
+    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 20 and not is_code(s)]
+
+
+def _quoted_code(question: str, chosen: list[tuple[Passage, str]], passages: Sequence[Passage]) -> str:
+    """The fenced snippet of the quoted document that best fits a how-to question, or ""."""
+    if not chosen or HOW_TO.search(question) is None:
+        return ""
+    anchor = chosen[0][0].hit.document_id
+    candidates = []
+    for passage in passages:
+        if passage.hit.document_id != anchor:
+            continue
+        at = min((passage.text.find(s) for p, s in chosen if p is passage), default=-1)
+        for snippet in snippets(passage.text):
+            distance = abs(snippet.start - at) if at >= 0 else 10_000 + snippet.start
+            candidates.append((passage.number, snippet, distance))
+    found = best_snippet([*named_terms(question), *content_words(question)], candidates)
+    return "" if found is None else fenced(found[1], found[0])
 
 
 def extract_answer(question: str, passages: Sequence[Passage], embedder: Embedder, sentences: int) -> str:
@@ -52,11 +74,12 @@ def extract_answer(question: str, passages: Sequence[Passage], embedder: Embedde
     anchor_best = max(float(scores[i]) for i in order if documents[i] == anchor)
     chosen = [i for i in order if documents[i] == anchor or scores[i] >= anchor_best + OTHER_DOCUMENT_MARGIN]
     parts = []
-    for i in sorted(chosen[:sentences]):  # reading order
-        passage, sentence = candidates[i]
+    quoted = [candidates[i] for i in sorted(chosen[:sentences])]  # reading order
+    for passage, sentence in quoted:
         body = sentence.rstrip()
         if body[-1] in ".!?":
             parts.append(f"{body[:-1]} [{passage.number}]{body[-1]}")
         else:
             parts.append(f"{body} [{passage.number}].")
-    return " ".join(parts)
+    code = _quoted_code(question, [candidates[i] for i in chosen[:1]] + quoted, passages)
+    return " ".join(parts) + (f"\n\n{code}" if code else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -39,25 +40,37 @@ from groundwork.platform.services import Services, build_services
 logger = logging.getLogger(__name__)
 
 
+def request_grace(settings: Settings) -> float:
+    """Of `api.shutdown_grace_seconds`, what requests in flight get before the lifespan shuts down."""
+    return min(5.0, settings.api.shutdown_grace_seconds / 4)
+
+
+def lifespan_grace(settings: Settings) -> float:
+    """What the lifespan's shutdown gets: the batch in flight and the local model's stop, in parallel."""
+    return max(1.0, settings.api.shutdown_grace_seconds - request_grace(settings) - 1.0)
+
+
 def create_app(settings: Settings, *, owner: str = "groundwork serve") -> FastAPI:
     """The API. Its lifespan opens the data directory (models, indexes, workers) and closes it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services: Services = await run_in_threadpool(build_services, settings, owner=owner)
+        services: Services = await run_in_threadpool(build_services, settings, owner=owner, recover=False)
         if settings.access.enabled:
             await run_in_threadpool(
                 bootstrap_admin_key, services.identities, settings.default_tenant, settings.bootstrap_key_file()
             )
         services.generation.start()  # in the background: answers are extractive until the model is up
         app.state.services = services
+        if settings.ingestion.queue != "celery":  # documents left queued by the last run resume behind the API
+            threading.Thread(target=services.documents.recover, name="groundwork-recover", daemon=True).start()
         try:
             async with mcp_sessions:  # /mcp (groundwork.platform.mcp)
                 yield
         finally:
             app.state.services = None
             await services.generation.aclose()
-            await run_in_threadpool(services.close)
+            await run_in_threadpool(services.close, lifespan_grace(settings))
 
     app = FastAPI(
         title="Groundwork",

@@ -23,6 +23,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.OverloadedError, 503),
     (errors.RequestTooLargeError, 413),
     (errors.FileTooLargeError, 413),
+    (errors.TooManyFilesError, 413),
     (errors.UnsupportedFormatError, 415),
     (errors.InvalidRequestError, 400),
     (InvalidQueryError, 400),
@@ -34,6 +35,20 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.NotReadyError, 503),
     (errors.StorageError, 502),
 ]
+
+
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+"""Retry-After of a 503 without an estimate of its own (queue full or unreachable, server starting)."""
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_format",
+    422: "invalid_request",
+}
+"""Codes of the errors Starlette raises itself (malformed multipart, unknown route, wrong method)."""
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -50,6 +65,8 @@ def _headers_for(exc: errors.PlatformError) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="groundwork"'}
     if isinstance(exc, errors.RetryLaterError):
         return {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
+    if isinstance(exc, (errors.QueueFullError, errors.QueueUnavailableError, errors.NotReadyError)):
+        return {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)}
     return {}
 
 
@@ -76,8 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        status = exc.status_code
+        code = _HTTP_CODES.get(status) or ("internal_error" if status >= 500 else "invalid_request")
+        return error_response(status, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -158,6 +158,23 @@ class UploadAccepted(BaseModel):
     document_id: str
 
 
+class BatchDocument(BaseModel):
+    filename: str
+    document_id: str
+
+
+class BatchRefusal(BaseModel):
+    filename: str
+    code: str = Field(description="file_too_large, unsupported_format, unsupported_content or invalid_request")
+    message: str
+
+
+class BatchAccepted(BaseModel):
+    job: JobOut = Field(description="One job for every accepted file (total 0 and succeeded if none was)")
+    documents: list[BatchDocument]
+    refused: list[BatchRefusal] = Field(description="Files not accepted, with the error each would have had alone")
+
+
 class SyncIn(BaseModel):
     source: str = Field(description="gs://bucket/prefix, read with the server's credentials")
     include: list[str] | None = Field(default=None, description="Globs of files to take (default: supported types)")

@@ -8,14 +8,24 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groundwork.platform.access.acl import DocumentAcl
 from groundwork.platform.api.deps import AuditDep, DocumentsDep, PrincipalDep, ServicesDep, SettingsDep
-from groundwork.platform.api.schemas import AclIn, DocumentList, DocumentOut, JobOut, UploadAccepted
+from groundwork.platform.api.schemas import (
+    AclIn,
+    BatchAccepted,
+    BatchDocument,
+    BatchRefusal,
+    DocumentList,
+    DocumentOut,
+    JobOut,
+    UploadAccepted,
+)
 from groundwork.platform.documents import NewDocument
-from groundwork.platform.errors import FileTooLargeError, InvalidRequestError
+from groundwork.platform.errors import FileTooLargeError, InvalidRequestError, TooManyFilesError
 from groundwork.platform.previews import Preview, build_preview
 from groundwork.platform.request_context import request_id
 
@@ -77,6 +87,103 @@ async def upload_document(
     )
     submission = await run_in_threadpool(documents.submit, principal, datastore, [item], kind="upload")
     return UploadAccepted(job=JobOut.build(submission.job), document_id=submission.document_ids[0])
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "manifest": {
+                            "type": "string",
+                            "description": "JSON array, one entry (or null) per file in order: "
+                            "{source_uri, title, metadata, acl}",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _manifest(raw: Any, count: int) -> list[dict[str, Any]]:
+    if raw is None:
+        return [{} for _ in range(count)]
+    entries = _json_form(raw if isinstance(raw, str) else None, "manifest")
+    if not isinstance(entries, list) or len(entries) != count:
+        raise InvalidRequestError(f"manifest must be a JSON array with one entry per file ({count})")
+    if not all(entry is None or isinstance(entry, dict) for entry in entries):
+        raise InvalidRequestError("each manifest entry must be a JSON object or null")
+    return [entry or {} for entry in entries]
+
+
+def _batch_item(filename: str, data: bytes, content_type: str | None, entry: dict[str, Any]) -> NewDocument:
+    source_uri, title, metadata = entry.get("source_uri"), entry.get("title"), entry.get("metadata")
+    if not isinstance(source_uri, str | None) or not isinstance(title, str | None):
+        raise InvalidRequestError(f"{filename}: source_uri and title must be strings")
+    if not isinstance(metadata, dict | None):
+        raise InvalidRequestError(f"{filename}: metadata must be a JSON object")
+    acl = entry.get("acl")
+    return NewDocument(
+        source_uri=source_uri or f"upload://{filename}",
+        filename=filename,
+        data=data,
+        declared_mime_type=content_type,
+        title=title,
+        metadata=metadata or {},
+        acl=None if acl is None else DocumentAcl.parse(acl),
+    )
+
+
+@router.post(
+    "/batch",
+    status_code=202,
+    summary="Upload many files as one job (editor): multipart `files` (repeated) and an optional `manifest`",
+    openapi_extra=_BATCH_BODY,
+)
+async def upload_batch(
+    datastore: str, request: Request, documents: DocumentsDep, settings: SettingsDep, principal: PrincipalDep
+) -> BatchAccepted:
+    config = settings.ingestion
+    try:
+        form = await request.form(max_files=config.max_batch_files, max_fields=16)
+    except StarletteHTTPException as exc:
+        if str(exc.detail).startswith("Too many files"):
+            raise TooManyFilesError(
+                f"more than {config.max_batch_files} files in one batch (split the upload)"
+            ) from exc
+        raise InvalidRequestError(f"malformed multipart body: {exc.detail}") from exc
+    try:
+        parts = [part for part in form.getlist("files") if not isinstance(part, str)]
+        if not parts:
+            raise InvalidRequestError("no `files` parts in the request")
+        entries = _manifest(form.get("manifest"), len(parts))
+        items: list[NewDocument] = []
+        refused: list[BatchRefusal] = []
+        for part, entry in zip(parts, entries, strict=True):
+            filename = part.filename or "upload"
+            data = await part.read(config.max_upload_bytes + 1)
+            try:
+                items.append(_batch_item(filename, data, part.content_type, entry))
+            except InvalidRequestError as exc:
+                refused.append(BatchRefusal(filename=filename, code=exc.code, message=str(exc)))
+    finally:
+        await form.close()
+    result = await run_in_threadpool(documents.submit_batch, principal, datastore, items)
+    return BatchAccepted(
+        job=JobOut.build(result.submission.job),
+        documents=[
+            BatchDocument(filename=name, document_id=document_id)
+            for name, document_id in zip(result.accepted, result.submission.document_ids, strict=True)
+        ],
+        refused=refused + [BatchRefusal(filename=r.filename, code=r.code, message=r.message) for r in result.refused],
+    )
 
 
 @router.get("", summary="List the documents the caller may read, with their status")
