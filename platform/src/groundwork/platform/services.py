@@ -142,6 +142,9 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             max_seq_length=settings.embedding.max_seq_length,
             device=settings.embedding.device,
             torch_threads=settings.embedding.torch_threads,
+            backend=settings.embedding.backend,
+            precision=settings.embedding.precision,
+            cache_dir=settings.embedding.cache_dir,
         )
         embedder.warm_up()
         index_config = settings.index
@@ -149,7 +152,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             data_dir / "indexes",
             database,
             dimension=embedder.dimension,
-            embedding_model=embedder.model_name,
+            embedding_model=embedder.identity,
             faiss_config=FaissConfig(
                 index_type=index_config.vector_index_type,
                 nlist=index_config.ivf_nlist,
@@ -187,7 +190,7 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             queue,
             indexes,
             settings.ingestion,
-            embedding_model=embedder.model_name,
+            embedding_model=embedder.identity,
             default_acl=DocumentAcl.parse(settings.access.default_document_acl),
             retry_backoff=backoff,
         )
