@@ -46,33 +46,8 @@ class EmbeddingConfig(BaseModel):
     device: str = "cpu"
     """torch device: `cpu`, `cuda`, ..."""
     torch_threads: int = 0
-    """CPU threads the embedding backend uses per process (torch, ONNX Runtime or OpenVINO); 0: every core
-    this process may run on. 1 gives steadier query latency on a host whose cores are shared with other work
-    (docs/benchmarks.md)."""
-    backend: Literal["torch", "onnx", "openvino"] = "openvino"
-    """What runs the model: `openvino` (CPU, the default: fastest here, docs/decisions/0007-embedding-backend.md),
-    `onnx` (ONNX Runtime, CPU) or `torch` (any `device`, e.g. `cuda`). onnx and openvino run a copy of the
-    model made once into `cache_dir` (`groundwork models prepare-embedding`)."""
-    precision: Literal["fp32", "bf16", "int8"] = "bf16"
-    """Arithmetic of the model: `fp32`; `bf16` (openvino on CPUs with AVX512_BF16 or AMX, torch on a GPU);
-    `int8` (onnx: dynamically quantised weights and activations). A datastore records model + backend +
-    precision and refuses vectors of another (`embedding_mismatch`)."""
-    cache_dir: Path = Path("~/.cache/groundwork/embedding")
-    """Where the locally made ONNX / OpenVINO copies of the model are kept, with a checksum manifest (shared
-    by every data directory)."""
-
-    @model_validator(mode="after")
-    def _backend_fits(self) -> EmbeddingConfig:
-        if self.device != "cpu" and "backend" not in self.model_fields_set:
-            self.backend = "torch"  # onnx and openvino run on the CPU here; a GPU is torch's
-        allowed = {"torch": ("fp32", "bf16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}[self.backend]
-        if self.precision not in allowed:
-            raise ValueError(
-                f"embedding.backend={self.backend} runs precision {' or '.join(allowed)}, not {self.precision}"
-            )
-        if self.backend != "torch" and self.device != "cpu":
-            raise ValueError(f"embedding.backend={self.backend} runs on cpu; device {self.device} needs backend torch")
-        return self
+    """CPU threads torch uses per process; 0 keeps torch's default (all cores). 1 gives steadier query
+    latency on a host whose cores are shared with other work (docs/benchmarks.md)."""
 
 
 class ChunkingConfig(BaseModel):

@@ -40,17 +40,21 @@ from groundwork.platform.errors import (
     FileTooLargeError,
     InvalidRequestError,
     NotFoundError,
+    TooManyFilesError,
+    UnsupportedContentError,
     UnsupportedFormatError,
 )
 from groundwork.platform.indexes import IndexManager
-from groundwork.platform.mime import detect_mime_type
+from groundwork.platform.mime import content_problem, detect_mime_type
 from groundwork.platform.storage.protocols import BlobStore
 from groundwork.platform.tasks import names
+from groundwork.platform.tasks.control import WorkControl
 from groundwork.platform.tasks.protocols import TaskQueue
 
 logger = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,23 @@ class Submission:
     """In the order submitted; an unchanged document keeps its id."""
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A file of a batch that was not accepted, with the error code it would have had alone."""
+
+    filename: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchSubmission:
+    submission: Submission
+    accepted: list[str]
+    """Filenames of the accepted files, in the order of `submission.document_ids`."""
+    refused: list[Refusal]
+
+
 class DocumentService:
     """Writes to datastores and documents; one instance per process, shared by every surface."""
 
@@ -115,7 +136,9 @@ class DocumentService:
         embedding_model: str,
         default_acl: DocumentAcl,
         retry_backoff: Callable[[int], float] | None = None,
+        control: WorkControl | None = None,
     ) -> None:
+        self._control = control or WorkControl()
         self._db = database
         self._blobs = blobs
         self._queue = queue
@@ -213,7 +236,11 @@ class DocumentService:
     # -- documents --------------------------------------------------------------------------------------
 
     def validate(self, item: NewDocument) -> str:
-        """Check limits and type; returns the detected MIME type."""
+        """Check limits, name, type and content; returns the detected MIME type."""
+        if _CONTROL_CHARS.search(item.filename) or _CONTROL_CHARS.search(item.source_uri):
+            raise InvalidRequestError(
+                f"{item.filename!r}: file names and source URIs may not contain control characters (newlines, tabs)"
+            )
         if len(item.data) > self._config.max_upload_bytes:
             raise FileTooLargeError(
                 f"{item.filename} is {len(item.data)} bytes; the limit is {self._config.max_upload_bytes}"
@@ -226,7 +253,31 @@ class DocumentService:
                 f"{item.filename}: type {mime_type} is not accepted; accepted: "
                 + ", ".join(self._config.allowed_mime_types)
             )
+        problem = content_problem(mime_type, item.data)
+        if problem is not None:
+            raise UnsupportedContentError(f"{item.filename}: {problem}")
         return mime_type
+
+    def submit_batch(self, principal: Principal, datastore_id: str, items: Sequence[NewDocument]) -> BatchSubmission:
+        """Like `submit` (one job), but a file that fails validation is refused on its own instead of
+        failing the whole batch."""
+        if len(items) > self._config.max_batch_files:
+            raise TooManyFilesError(
+                f"{len(items)} files in one batch; the limit is {self._config.max_batch_files} (split the upload)"
+            )
+        principal.require(Role.EDITOR, "adding documents")
+        self.get_datastore(principal, datastore_id)
+        accepted: list[NewDocument] = []
+        refused: list[Refusal] = []
+        for item in items:
+            try:
+                self.validate(item)
+            except InvalidRequestError as exc:
+                refused.append(Refusal(item.filename, exc.code, str(exc)))
+                continue
+            accepted.append(item)
+        submission = self.submit(principal, datastore_id, accepted, kind="batch")
+        return BatchSubmission(submission, [item.filename for item in accepted], refused)
 
     def submit(
         self,
@@ -342,7 +393,9 @@ class DocumentService:
                 job.status = JobStatus.SUCCEEDED
                 job.finished_at = utcnow()
         self.enqueue(datastore_id, queued)
-        return Submission(job=self.get_job(principal, job_id), document_ids=document_ids)
+        with self._db.session() as session:  # the submitter gets its job even if it may not read what it sent
+            job = session.get_one(Job, job_id)
+        return Submission(job=job, document_ids=document_ids)
 
     @staticmethod
     def _may_replace(session: Session, principal: Principal, document: Document) -> bool:
@@ -555,11 +608,13 @@ class DocumentService:
 
     def remove_document(self, document_id: str) -> bool:
         """Delete without an access check (sync removes what disappeared from its source); False if it was
-        already gone."""
+        already gone. Work in flight on it stops: its parser process is killed, and it is not embedded."""
         with self._db.session() as session:
             document = session.get(Document, document_id)
         if document is None:
             return False
+        if document.status in IN_FLIGHT_STATUSES:
+            self._control.cancel(document_id)
         datastore_id = document.datastore_id
         with self._indexes.writing(datastore_id) as index:
             with self._db.session() as session:
@@ -601,9 +656,18 @@ class DocumentService:
     # -- jobs -------------------------------------------------------------------------------------------
 
     def get_job(self, principal: Principal, job_id: str) -> Job:
+        """A job of the principal's tenant whose every document `principal` may read; any other is "not
+        found", like a document it may not read (its counts would reveal what it may not see)."""
         with self._db.session() as session:
             job = session.get(Job, job_id)
-        if job is None or job.tenant_id != principal.tenant_id:
+            hidden = (
+                job is not None
+                and session.scalar(
+                    select(Document.id).where(Document.job_id == job_id, ~readable_by(principal)).limit(1)
+                )
+                is not None
+            )
+        if job is None or job.tenant_id != principal.tenant_id or hidden:
             raise NotFoundError(f"job {job_id} not found")
         return job
 

@@ -72,7 +72,8 @@ def _backend(settings: Settings, url: str | None, command: str) -> Iterator[Back
         from groundwork.platform.services import build_services
 
         with console.status(f"opening {settings.data_dir} (loading models and indexes)"):
-            backend = LocalBackend(build_services(settings, owner=f"groundwork {command}"))
+            # recover=False: documents a server left queued are the server's to resume, not this command's
+            backend = LocalBackend(build_services(settings, owner=f"groundwork {command}", recover=False))
     try:
         yield backend
     finally:
@@ -89,15 +90,22 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: api.host setting)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: api.port setting)")] = None,
 ) -> None:
-    """Run the REST API on the data directory (GROUNDWORK_DATA_DIR)."""
+    """Run the REST API on the data directory (GROUNDWORK_DATA_DIR). SIGTERM stops it within
+    `api.shutdown_grace_seconds` (unfinished documents stay queued for the next start)."""
     import uvicorn
 
-    from groundwork.platform.api.app import create_app
+    from groundwork.platform.api.app import create_app, request_grace
 
     settings = _settings()
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     application = create_app(settings, owner=f"groundwork serve on {bind_host}:{bind_port}")
-    uvicorn.run(application, host=bind_host, port=bind_port, log_config=None)
+    uvicorn.run(
+        application,
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        timeout_graceful_shutdown=max(1, round(request_grace(settings))),
+    )
 
 
 @app.command()
