@@ -46,8 +46,33 @@ class EmbeddingConfig(BaseModel):
     device: str = "cpu"
     """torch device: `cpu`, `cuda`, ..."""
     torch_threads: int = 0
-    """CPU threads torch uses per process; 0 keeps torch's default (all cores). 1 gives steadier query
-    latency on a host whose cores are shared with other work (docs/benchmarks.md)."""
+    """CPU threads the embedding backend uses per process (torch, ONNX Runtime or OpenVINO); 0: every core
+    this process may run on. 1 gives steadier query latency on a host whose cores are shared with other work
+    (docs/benchmarks.md)."""
+    backend: Literal["torch", "onnx", "openvino"] = "openvino"
+    """What runs the model: `openvino` (CPU, the default: fastest here, docs/decisions/0007-embedding-backend.md),
+    `onnx` (ONNX Runtime, CPU) or `torch` (any `device`, e.g. `cuda`). onnx and openvino run a copy of the
+    model made once into `cache_dir` (`groundwork models prepare-embedding`)."""
+    precision: Literal["fp32", "bf16", "int8"] = "bf16"
+    """Arithmetic of the model: `fp32`; `bf16` (openvino on CPUs with AVX512_BF16 or AMX, torch on a GPU);
+    `int8` (onnx: dynamically quantised weights and activations). A datastore records model + backend +
+    precision and refuses vectors of another (`embedding_mismatch`)."""
+    cache_dir: Path = Path("~/.cache/groundwork/embedding")
+    """Where the locally made ONNX / OpenVINO copies of the model are kept, with a checksum manifest (shared
+    by every data directory)."""
+
+    @model_validator(mode="after")
+    def _backend_fits(self) -> EmbeddingConfig:
+        if self.device != "cpu" and "backend" not in self.model_fields_set:
+            self.backend = "torch"  # onnx and openvino run on the CPU here; a GPU is torch's
+        allowed = {"torch": ("fp32", "bf16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}[self.backend]
+        if self.precision not in allowed:
+            raise ValueError(
+                f"embedding.backend={self.backend} runs precision {' or '.join(allowed)}, not {self.precision}"
+            )
+        if self.backend != "torch" and self.device != "cpu":
+            raise ValueError(f"embedding.backend={self.backend} runs on cpu; device {self.device} needs backend torch")
+        return self
 
 
 class ChunkingConfig(BaseModel):
@@ -189,6 +214,23 @@ class IngestionConfig(BaseModel):
     queue: Literal["inprocess", "celery"] = "inprocess"
     """`inprocess`: a thread pool in the process that owns the data directory (embedded default).
     `celery`: Celery workers on Redis (`groundwork worker`), metadata in PostgreSQL; see `celery.*`."""
+    # -- per-document cost limits (#15): a document over one fails with a stable code ----------------------
+    max_batch_files: int = Field(default=1000, ge=1)
+    """Files one `POST /v1/datastores/{ds}/documents/batch` request may carry (more: 413 `too_many_files`)."""
+    max_extracted_chars: int = Field(default=4_000_000, ge=1000)
+    """Characters of text one document may yield (counted while it is parsed); more fail
+    `document_too_large`."""
+    max_chunks_per_document: int = Field(default=4000, ge=1)
+    """Chunks one document may be split into (bounds its embedding time); more fail `document_too_large`."""
+    max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    """Bytes the parts of a DOCX (a zip) and the streams of a PDF may expand to, counted while they are
+    decompressed; more fail `document_too_large` (zip and decompression bombs)."""
+    parser_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    """Address space of the parser subprocess that reads untrusted files; a document that needs more fails
+    `document_too_large`, and the server's own memory is never touched."""
+    parser_isolation: bool = True
+    """Parse in a separate, memory-limited process (one per worker thread) that is killed on timeout or
+    when its document is deleted. Off: parse in the worker thread (tests, trusted input only)."""
 
 
 class StorageConfig(BaseModel):
@@ -214,23 +256,6 @@ class StorageConfig(BaseModel):
 
 
 class GenerationConfig(BaseModel):
-    # -- per-document cost limits (#15): a document over one fails with a stable code ----------------------
-    max_batch_files: int = Field(default=1000, ge=1)
-    """Files one `POST /v1/datastores/{ds}/documents/batch` request may carry (more: 413 `too_many_files`)."""
-    max_extracted_chars: int = Field(default=4_000_000, ge=1000)
-    """Characters of text one document may yield (counted while it is parsed); more fail
-    `document_too_large`."""
-    max_chunks_per_document: int = Field(default=4000, ge=1)
-    """Chunks one document may be split into (bounds its embedding time); more fail `document_too_large`."""
-    max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
-    """Bytes the parts of a DOCX (a zip) and the streams of a PDF may expand to, counted while they are
-    decompressed; more fail `document_too_large` (zip and decompression bombs)."""
-    parser_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
-    """Address space of the parser subprocess that reads untrusted files; a document that needs more fails
-    `document_too_large`, and the server's own memory is never touched."""
-    parser_isolation: bool = True
-    """Parse in a separate, memory-limited process (one per worker thread) that is killed on timeout or
-    when its document is deleted. Off: parse in the worker thread (tests, trusted input only)."""
     """The language model that writes answers: a local vLLM this process starts, or a remote server."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
@@ -356,6 +381,10 @@ class ApiConfig(BaseModel):
     """Largest request body; larger ones get HTTP 413 `request_too_large` before the body is read (from
     Content-Length, or as soon as a streamed body passes the limit). Unset: `ingestion.max_upload_bytes` plus
     1 MiB for the multipart envelope and form fields."""
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+    """On SIGTERM `groundwork serve` (and `groundwork worker`) stop taking work, give requests and the batch
+    in flight this long, put unfinished documents back in the queue, stop the local vLLM and exit (keep it
+    under Kubernetes' terminationGracePeriodSeconds, 30 s by default)."""
 
 
 class JwtConfig(BaseModel):
@@ -389,10 +418,6 @@ class JwtConfig(BaseModel):
     jwks_cache_seconds: float = 300.0
     """How long fetched signing keys are reused before the JWKS is read again."""
 
-    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
-    """On SIGTERM `groundwork serve` (and `groundwork worker`) stop taking work, give requests and the batch
-    in flight this long, put unfinished documents back in the queue, stop the local vLLM and exit (keep it
-    under Kubernetes' terminationGracePeriodSeconds, 30 s by default)."""
 
 class OidcProviderConfig(BaseModel):
     """One OpenID Connect identity provider the chat UI signs in with (authorization code flow with PKCE)."""
