@@ -262,6 +262,7 @@ class AsyncGroundwork:
         filters: FilterArg = None,
         conversation_id: str | None = None,
         top_k: int | None = None,
+        draft: bool = False,
     ) -> AsyncIterator[AnswerEvent]:
         """The answer's events as they happen (`RetrievalEvent`, `ClaimEvent`, ..., `DoneEvent`); an `error`
         event raises `StreamError` with its code."""
@@ -272,28 +273,32 @@ class AsyncGroundwork:
             conversation_id=conversation_id,
             top_k=top_k,
             stream=True,
+            draft=draft,
         )
         payload = body.model_dump(mode="json")
         attempt = 0
-        while True:
-            async with self._http.stream("POST", "/v1/answer", json=payload, timeout=None) as response:
-                if not response.is_success:
-                    await response.aread()
-                    wait = errors.parse_retry_after(response.headers.get("retry-after"))
-                    if self.config.retry.should_retry(attempt, status=response.status_code, idempotent=False):
-                        await self._sleep(self.config.retry.delay(attempt, wait, self.config.rng))
-                        attempt += 1
-                        continue
-                    check(response)
-                parser = SSEParser()
-                async for line in response.aiter_lines():
-                    event = parser.feed(line)
-                    if event is not None:
-                        yield _raise_on_error(event)
-                last = parser.close()
-                if last is not None:
-                    yield _raise_on_error(last)
-                return
+        try:
+            while True:
+                async with self._http.stream("POST", "/v1/answer", json=payload, timeout=None) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        wait = errors.parse_retry_after(response.headers.get("retry-after"))
+                        if self.config.retry.should_retry(attempt, status=response.status_code, idempotent=False):
+                            await self._sleep(self.config.retry.delay(attempt, wait, self.config.rng))
+                            attempt += 1
+                            continue
+                        check(response)
+                    parser = SSEParser()
+                    async for line in response.aiter_lines():
+                        event = parser.feed(line)
+                        if event is not None:
+                            yield _raise_on_error(event)
+                    last = parser.close()
+                    if last is not None:
+                        yield _raise_on_error(last)
+                    return
+        except httpx.TransportError as exc:  # never resent: the answer may have started
+            raise connection_error(exc) from exc
 
     # Conversations and feedback
     async def list_conversations(self, *, limit: int = 50, offset: int = 0) -> list[m.Conversation]:

@@ -206,6 +206,8 @@ class AnswerRequest(Request):
     conversation_id: str | None = None
     stream: bool = False
     top_k: int | None = None
+    draft: bool = False
+    """Also stream the model's raw, unverified text as `draft` events (clearly labelled; off by default)."""
 
 
 class Citation(Model):

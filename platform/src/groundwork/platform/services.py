@@ -167,10 +167,10 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         blobs = make_blob_store(settings)
         handlers: dict[str, TaskHandler] = {}
         metrics = IngestionMetrics()
+        control, parsers = WorkControl(), SandboxPool()
         queue: TaskQueue
         backoff: Callable[[int], float] | None = None
         queue_depth: Callable[[], Mapping[str, int]] | None = None
-        control, parsers = WorkControl(), SandboxPool()
         if celery_mode:
             from groundwork.platform.tasks.celery_app import create_celery_app, retry_countdown
             from groundwork.platform.tasks.celery_queue import CeleryTaskQueue
@@ -193,10 +193,10 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             embedding_model=embedder.identity,
             default_acl=DocumentAcl.parse(settings.access.default_document_acl),
             retry_backoff=backoff,
+            control=control,
         )
         identities = IdentityService(database, operator_tenant=settings.default_tenant)
         identities.ensure_tenant(settings.default_tenant)
-            control=control,
         authenticator = Authenticator(
             identities, TokenVerifier(settings.access.jwt), settings.access, default_tenant=settings.default_tenant
         )
@@ -216,17 +216,17 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             limits=ParseLimits(
                 max_pages=settings.ingestion.max_pages,
                 timeout_seconds=settings.ingestion.parse_timeout_seconds,
-            ),
-            max_attempts=settings.ingestion.max_attempts,
-        )
                 max_chars=settings.ingestion.max_extracted_chars,
                 max_decompressed_bytes=settings.ingestion.max_decompressed_bytes,
                 memory_bytes=settings.ingestion.parser_memory_bytes,
-        handlers.update(make_handlers(context, documents.enqueue_retry))
-        search = SearchService(
+            ),
+            max_attempts=settings.ingestion.max_attempts,
             control=control,
             parsers=parsers if settings.ingestion.parser_isolation else None,
             max_chunks=settings.ingestion.max_chunks_per_document,
+        )
+        handlers.update(make_handlers(context, documents.enqueue_retry))
+        search = SearchService(
             database, indexes, embedder, settings.retrieval, build_reranker(settings.retrieval.rerank, settings.storage)
         )
         conversations = ConversationStore(database)
@@ -284,11 +284,11 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
         RateLimiter(settings.access.rate_limit_per_minute, settings.access.rate_limit_burst),
         handlers=handlers,
         metrics=metrics,
+        control=control,
+        parsers=parsers,
         sign_in=sign_in,
         scim=scim,
     )
     if recover and not celery_mode:
         documents.recover()
     return services
-        control=control,
-        parsers=parsers,
