@@ -267,6 +267,10 @@ class AnswerIn(BaseModel):
         description="Server-Sent Events: retrieval, claim (each verified claim as it passes), notice, done",
     )
     top_k: int | None = Field(default=None, ge=1, le=50)
+    draft: bool = Field(
+        default=False,
+        description="With `stream`: also send the model's raw text as `draft` events, unverified (for debugging)",
+    )
 
 
 class CitationOut(BaseModel):
@@ -284,10 +288,6 @@ class CitationOut(BaseModel):
 
 
 class ClaimOut(BaseModel):
-    draft: bool = Field(
-        default=False,
-        description="With `stream`: also send the model's raw text as `draft` events, unverified (for debugging)",
-    )
     text: str
     citations: list[int]
     supported: bool
@@ -307,6 +307,13 @@ class AnswerOut(BaseModel):
     message_id: int | None = Field(default=None, description="The stored answer (for feedback)")
     standalone_query: str
     timings_ms: dict[str, float]
+    usage: dict[str, int] | None = Field(
+        default=None, description="Tokens of the model call (prompt, completion, total); null: no model call"
+    )
+    fallback: dict[str, Any] | None = Field(
+        default=None,
+        description="Set when generation was stopped early for the quoted answer: reason, after_claims, at_ms",
+    )
 
     @classmethod
     def build(cls, result: AnswerResult) -> AnswerOut:
@@ -322,15 +329,10 @@ class AnswerOut(BaseModel):
             message_id=result.message_id,
             standalone_query=result.standalone_query,
             timings_ms=result.timings_ms,
+            usage=result.usage,
+            fallback=result.fallback,
         )
 
-    usage: dict[str, int] | None = Field(
-        default=None, description="Tokens of the model call (prompt, completion, total); null: no model call"
-    )
-    fallback: dict[str, Any] | None = Field(
-        default=None,
-        description="Set when generation was stopped early for the quoted answer: reason, after_claims, at_ms",
-    )
 
 class ConversationOut(BaseModel):
     id: str
@@ -346,8 +348,6 @@ class ConversationOut(BaseModel):
             title=conversation.title,
             datastore_ids=list(conversation.datastore_ids),
             created_at=conversation.created_at,
-            usage=result.usage,
-            fallback=result.fallback,
             updated_at=conversation.updated_at,
         )
 

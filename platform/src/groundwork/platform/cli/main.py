@@ -44,10 +44,10 @@ app.add_typer(capacity_app, name="capacity")
 app.add_typer(admin_app, name="admin")
 app.add_typer(acl_app, name="acl")
 app.add_typer(slack_app, name="slack")
+app.command("mcp")(mcp_stdio)
 app.add_typer(datastore_app, name="datastore")
 models_app.command("prepare-embedding")(prepare_embedding)
 app.command("reembed")(reembed)
-app.command("mcp")(mcp_stdio)
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -342,6 +342,8 @@ def ask(
     except PlatformError as exc:
         _fail(exc)
         return
+    if not shown:
+        out.print(f"[bold]{escape(str(final.get('answer', '')))}[/bold]", end="")
     out.print()
     citations: list[dict[str, Any]] = final.get("citations", [])
     if citations:
@@ -353,8 +355,6 @@ def ask(
 
 
 @app.command("config")
-    if not shown:
-        out.print(f"[bold]{escape(str(final.get('answer', '')))}[/bold]", end="")
 def show_config(
     reference: Annotated[
         bool, typer.Option("--reference", help="Print the Markdown reference of all settings")
