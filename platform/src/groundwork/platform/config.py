@@ -382,9 +382,9 @@ class ApiConfig(BaseModel):
     Content-Length, or as soon as a streamed body passes the limit). Unset: `ingestion.max_upload_bytes` plus
     1 MiB for the multipart envelope and form fields."""
     shutdown_grace_seconds: float = Field(default=20.0, gt=0)
-    """On SIGTERM `groundwork serve` (and `groundwork worker`) stop taking work, give requests and the batch
-    in flight this long, put unfinished documents back in the queue, stop the local vLLM and exit (keep it
-    under Kubernetes' terminationGracePeriodSeconds, 30 s by default)."""
+    """On SIGTERM `groundwork serve` stops taking work, gives requests and the batch in flight this long,
+    puts unfinished documents back in the queue, stops the local vLLM and exits (keep it under Kubernetes'
+    terminationGracePeriodSeconds, 30 s by default)."""
 
 
 class JwtConfig(BaseModel):
