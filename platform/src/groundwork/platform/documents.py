@@ -656,14 +656,16 @@ class DocumentService:
     # -- jobs -------------------------------------------------------------------------------------------
 
     def get_job(self, principal: Principal, job_id: str) -> Job:
-        """A job of the principal's tenant whose every document `principal` may read; any other is "not
-        found", like a document it may not read (its counts would reveal what it may not see)."""
+        """A job of the principal's tenant whose every document `principal` may read or manage (admins manage
+        all); any other is "not found", like a document it may not read (its counts would reveal it)."""
         with self._db.session() as session:
             job = session.get(Job, job_id)
             hidden = (
                 job is not None
                 and session.scalar(
-                    select(Document.id).where(Document.job_id == job_id, ~readable_by(principal)).limit(1)
+                    select(Document.id)
+                    .where(Document.job_id == job_id, ~readable_by(principal), ~manageable_by(principal))
+                    .limit(1)
                 )
                 is not None
             )
