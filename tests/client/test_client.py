@@ -327,3 +327,18 @@ def test_the_client_imports_nothing_of_the_platform() -> None:
             "asyncio",
         )
         assert all(i.startswith(allowed + stdlib) for i in imports), (module.name, imports)
+
+
+def test_the_async_client_has_every_method_of_the_sync_one() -> None:
+    import inspect
+
+    from groundwork.client import AsyncGroundwork
+    from groundwork.client.admin import Admin, AsyncAdmin
+
+    for sync_type, async_type in ((Groundwork, AsyncGroundwork), (Admin, AsyncAdmin)):
+        names = {n for n in vars(sync_type) if not n.startswith("_") and callable(getattr(sync_type, n))} - {"close"}
+        for name in names:
+            method, twin = getattr(sync_type, name), getattr(async_type, name, None)
+            assert twin is not None, (async_type.__name__, name)
+            assert inspect.iscoroutinefunction(twin) or inspect.isasyncgenfunction(twin), name
+            assert list(inspect.signature(method).parameters) == list(inspect.signature(twin).parameters), name

@@ -172,3 +172,10 @@ def splittable(exc: errors.InvalidRequestError, group: Sequence[m.UploadFile]) -
 def halves(group: list[m.UploadFile]) -> list[list[m.UploadFile]]:
     middle = len(group) // 2
     return [group[:middle], group[middle:]]
+
+
+def raw(method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Call[Any]:
+    """A call of any route (one the client has no method for): its JSON body, or None without one."""
+    route = Route(method.upper(), path, None)
+    query = {k: v for k, v in (params or {}).items() if v is not None} or None
+    return Call(route, path, lambda r: r.json() if r.content else None, query, json)

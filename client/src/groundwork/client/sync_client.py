@@ -77,6 +77,11 @@ class Groundwork:
                 continue
             return result(call, response)
 
+    def request(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        """Any API route the client has no method for, with the same credentials, retries and errors; returns
+        the decoded JSON body (None without one)."""
+        return self._send(c.raw(method, path, json=json, params=params))
+
     # Who am I
     def me(self) -> m.Me:
         return self._send(c.call("me", m.Me))

@@ -187,6 +187,11 @@ class RemoteBackend:
         self.client = Groundwork(base_url, api_key=api_key, timeout=timeout, retry=retry or RetryPolicy(max_retries=8))
         self._refused: dict[str, list[dict[str, Any]]] = {}
 
+    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """One call of a route the client has no method for; errors become the platform's exceptions."""
+        with remote_errors():
+            return self.client.request(method, path, json=json, params=params)
+
     def ensure_datastore(self, name: str) -> str:
         with remote_errors():
             return self.client.ensure_datastore(name).id
