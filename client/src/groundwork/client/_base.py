@@ -17,6 +17,8 @@ from groundwork.client.retry import RetryPolicy
 T = TypeVar("T")
 USER_AGENT = "groundwork-client/0.1.0"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+UPLOAD_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+"""A bulk upload is stored and queued before the server answers: minutes for a large one on a busy server."""
 
 
 class ClientConfig:

@@ -13,7 +13,15 @@ import httpx
 from groundwork.client import calls as c
 from groundwork.client import errors
 from groundwork.client import models as m
-from groundwork.client._base import DEFAULT_TIMEOUT, ClientConfig, check, connection_error, request_kwargs, result
+from groundwork.client._base import (
+    DEFAULT_TIMEOUT,
+    UPLOAD_TIMEOUT,
+    ClientConfig,
+    check,
+    connection_error,
+    request_kwargs,
+    result,
+)
 from groundwork.client.admin import AsyncAdmin
 from groundwork.client.calls import Call
 from groundwork.client.events import AnswerEvent, ErrorEvent, SSEParser
@@ -131,14 +139,28 @@ class AsyncGroundwork:
     async def upload_document(self, datastore: str, item: m.UploadFile) -> m.UploadAccepted:
         files, form = c.upload_form(item)
         return await self._send(
-            c.call("upload_document", m.UploadAccepted, path={"datastore": datastore}, files=files, data=form)
+            c.call(
+                "upload_document",
+                m.UploadAccepted,
+                path={"datastore": datastore},
+                files=files,
+                data=form,
+                timeout=UPLOAD_TIMEOUT,
+            )
         )
 
     async def upload_batch(self, datastore: str, items: Sequence[m.UploadFile]) -> m.BatchAccepted:
         """One bulk request: every file in one job (see `upload_documents` for folders of any size)."""
         files, form = c.batch_form(items)
         return await self._send(
-            c.call("upload_batch", m.BatchAccepted, path={"datastore": datastore}, files=files, data=form)
+            c.call(
+                "upload_batch",
+                m.BatchAccepted,
+                path={"datastore": datastore},
+                files=files,
+                data=form,
+                timeout=UPLOAD_TIMEOUT,
+            )
         )
 
     async def upload_documents(

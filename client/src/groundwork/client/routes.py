@@ -40,8 +40,9 @@ ROUTES: dict[str, Route] = {
     "get_datastore": Route("GET", D + "/{datastore}", m.Datastore),
     "delete_datastore": Route("DELETE", D + "/{datastore}", None),
     "sync_datastore": Route("POST", D + "/{datastore}/sync", m.SyncReport, m.SyncIn),
-    "upload_document": Route("POST", DOCS, m.UploadAccepted),
-    "upload_batch": Route("POST", DOCS + "/batch", m.BatchAccepted),
+    # Uploads are idempotent on the server (same source_uri and bytes: a no-op that joins the new job).
+    "upload_document": Route("POST", DOCS, m.UploadAccepted, idempotent=True),
+    "upload_batch": Route("POST", DOCS + "/batch", m.BatchAccepted, idempotent=True),
     "list_documents": Route("GET", DOCS, m.DocumentList),
     "get_document": Route("GET", DOCS + "/{document_id}", m.Document),
     "set_acl": Route("PUT", DOCS + "/{document_id}/acl", m.Document, m.Acl),

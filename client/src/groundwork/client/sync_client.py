@@ -11,7 +11,15 @@ import httpx
 from groundwork.client import calls as c
 from groundwork.client import errors
 from groundwork.client import models as m
-from groundwork.client._base import DEFAULT_TIMEOUT, ClientConfig, check, connection_error, request_kwargs, result
+from groundwork.client._base import (
+    DEFAULT_TIMEOUT,
+    UPLOAD_TIMEOUT,
+    ClientConfig,
+    check,
+    connection_error,
+    request_kwargs,
+    result,
+)
 from groundwork.client.admin import Admin
 from groundwork.client.calls import Call
 from groundwork.client.events import AnswerEvent, ErrorEvent, SSEParser
@@ -127,14 +135,28 @@ class Groundwork:
     def upload_document(self, datastore: str, item: m.UploadFile) -> m.UploadAccepted:
         files, form = c.upload_form(item)
         return self._send(
-            c.call("upload_document", m.UploadAccepted, path={"datastore": datastore}, files=files, data=form)
+            c.call(
+                "upload_document",
+                m.UploadAccepted,
+                path={"datastore": datastore},
+                files=files,
+                data=form,
+                timeout=UPLOAD_TIMEOUT,
+            )
         )
 
     def upload_batch(self, datastore: str, items: Sequence[m.UploadFile]) -> m.BatchAccepted:
         """One bulk request: every file in one job (see `upload_documents` for folders of any size)."""
         files, form = c.batch_form(items)
         return self._send(
-            c.call("upload_batch", m.BatchAccepted, path={"datastore": datastore}, files=files, data=form)
+            c.call(
+                "upload_batch",
+                m.BatchAccepted,
+                path={"datastore": datastore},
+                files=files,
+                data=form,
+                timeout=UPLOAD_TIMEOUT,
+            )
         )
 
     def upload_documents(
