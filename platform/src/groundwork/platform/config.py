@@ -383,8 +383,8 @@ class ApiConfig(BaseModel):
     1 MiB for the multipart envelope and form fields."""
     shutdown_grace_seconds: float = Field(default=20.0, gt=0)
     """On SIGTERM `groundwork serve` stops taking work, gives requests and the batch in flight this long,
-    puts unfinished documents back in the queue, stops the local vLLM and exits (keep it under Kubernetes'
-    terminationGracePeriodSeconds, 30 s by default)."""
+    puts unfinished documents back in the queue, stops the local vLLM and exits; `groundwork worker` hands a
+    task still running back to the broker (keep it under Kubernetes' terminationGracePeriodSeconds, 30 s)."""
 
 
 class JwtConfig(BaseModel):

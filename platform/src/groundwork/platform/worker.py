@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,7 +23,7 @@ import time
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutting_down
 
 from groundwork.platform.config import Settings
 from groundwork.platform.services import Services, build_services
@@ -85,6 +86,23 @@ def _reap_forever(settings: Settings, state: _ProcessState) -> None:
             logger.exception("reaper pass failed; trying again in %.0fs", config.reaper_interval_seconds)
 
 
+def _bound_shutdown(grace: float) -> None:
+    """Celery's warm shutdown (SIGTERM) waits for the running task however long it takes; after `grace`
+    seconds less a margin, turn it into a cold shutdown (SIGQUIT): children are terminated and their messages,
+    acknowledged only after a task ran (`acks_late`), go back to the broker for another worker."""
+
+    def on_shutting_down(how: str | None = None, **_: Any) -> None:
+        if how == "Cold":
+            return
+        delay = max(1.0, grace - 3.0)
+        logger.info("warm shutdown: the running task has %.0fs before it is handed back", delay)
+        timer = threading.Timer(delay, os.kill, args=(os.getpid(), signal.SIGQUIT))
+        timer.daemon = True
+        timer.start()
+
+    worker_shutting_down.connect(on_shutting_down, weak=False)
+
+
 def create_worker_app(settings: Settings) -> Celery:
     """The worker's Celery app with the ingestion task registered and per-process set-up wired."""
     app = create_celery_app(settings.celery)
@@ -139,8 +157,10 @@ def run_worker(
     hostname: str | None = None,
     loglevel: str | None = None,
 ) -> None:
-    """Run a worker in this process until it is stopped (SIGTERM: finish the running task, then exit)."""
+    """Run a worker in this process until it is stopped (SIGTERM: finish the running task, or hand it back
+    after `api.shutdown_grace_seconds`, then exit)."""
     app = create_worker_app(settings)
+    _bound_shutdown(settings.api.shutdown_grace_seconds)
     argv = [
         "worker",
         "--pool=prefork",
