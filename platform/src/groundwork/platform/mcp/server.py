@@ -5,6 +5,7 @@ what that principal may read."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -48,7 +49,14 @@ class GroundworkMCP(MCPServer[Any]):
     every caller)."""
 
     def __init__(self, knowledge_for: KnowledgeFor) -> None:
-        super().__init__("groundwork", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING")
+        # The SDK's constructor calls logging.basicConfig; only entrypoints configure logging, so it must find
+        # the root logger already handled and do nothing.
+        root, guard = logging.getLogger(), logging.NullHandler()
+        root.addHandler(guard)
+        try:
+            super().__init__("groundwork", instructions=INSTRUCTIONS, version="0.1.0")
+        finally:
+            root.removeHandler(guard)
         self.knowledge_for = knowledge_for
 
     async def _handle_list_resources(
