@@ -161,7 +161,7 @@ def test_fuzzed_json_bodies_never_500(client: TestClient, path: str, method: str
 def test_fuzzed_search_filters_never_500(client: TestClient) -> None:
     codes = documented_codes()
 
-    @settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
     @given(filters=FILTERS, mode=st.sampled_from(["lexical", "lexical", "lexical", "hybrid"]))
     def run(filters: list[dict[str, Any]], mode: str) -> None:
         body = {"query": "key rotation", "datastore_ids": ["fuzz"], "filters": filters, "mode": mode, "top_k": 3}
