@@ -163,3 +163,21 @@ def test_a_filter_with_a_value_no_column_holds_is_400(client: TestClient, value:
     response = client.post("/v1/search", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_deleting_a_document_stops_its_parsing(client: TestClient) -> None:
+    from groundwork.ingestion.hostile import deep_html
+
+    assert client.post("/v1/datastores", json={"name": "cancel"}).status_code == 201
+    files = [("slow.html", deep_html(300_000)), ("after.md", b"# After\n\nIndexed once the slow one is gone.")]
+    body = batch(client, "cancel", files).json()
+    slow, after = (d["document_id"] for d in body["documents"])
+    deadline = time.monotonic() + 20
+    while client.get(f"/v1/datastores/cancel/documents/{slow}").json()["status"] != "parsing":
+        assert time.monotonic() < deadline, "the slow document never started parsing"
+        time.sleep(0.05)
+    deleted_at = time.monotonic()
+    assert client.delete(f"/v1/datastores/cancel/documents/{slow}").status_code == 204
+    job = wait_job(client, body["job"]["id"], timeout=30)
+    assert time.monotonic() - deleted_at < 8  # not the 20 s parse timeout
+    assert job["done"] == 2 and client.get(f"/v1/datastores/cancel/documents/{after}").json()["status"] == "indexed"
