@@ -6,6 +6,7 @@ documents…" progress message that is updated in place (the answer took longer 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 import httpx
 
-from groundwork.platform.slack.blocks import PROGRESS
+from groundwork.platform.slack.blocks import CHECKING, PROGRESS
 
 from .conftest import BACKUP
 from .helpers import Bot, event_body, mention, replies, signed_headers
@@ -73,4 +74,8 @@ def test_twenty_concurrent_events_are_acknowledged_within_a_second_and_answered_
         if c.params.get("channel") == "CLOAD" and c.params.get("text") == PROGRESS
     ]
     updates = [c for c in bot.slack.calls("chat.update") if c.params.get("channel") == "CLOAD"]
-    assert len(progress) == EVENTS and len(updates) == EVENTS, "slow answers show progress, then replace it"
+    assert len(progress) == EVENTS, "slow answers show progress"
+    last = {c.params["ts"]: c for c in updates}  # each progress message's last update: the answer
+    assert len(last) == EVENTS and all(BACKUP in c.params["text"] for c in last.values())
+    partial = [c for c in updates if CHECKING in json.dumps(c.params.get("blocks"), ensure_ascii=False)]
+    assert partial and all(BACKUP in c.params["text"] for c in partial), "verified statements shown as they pass"

@@ -44,6 +44,30 @@ The server reads the variable when it starts. The default port is 8080.
 """
 
 
+CLAIM_WATCH = """() => {
+  window.__shown = [];
+  const record = () => {
+    for (const body of document.querySelectorAll('.message.assistant .answer-body')) {
+      const busy = body.closest('.message').getAttribute('aria-busy') === 'true';
+      const text = body.innerText;
+      const last = window.__shown[window.__shown.length - 1];
+      if (text && !(last && last.text === text && last.busy === busy)) window.__shown.push({ text, busy });
+    }
+  };
+  new MutationObserver(record).observe(document.querySelector('#messages'), {
+    subtree: true, childList: true, characterData: true, attributes: true,
+  });
+}"""
+"""Records every text an answer's body ever shows (`window.__shown`: {text, busy}), for the whole stream: what a
+reader could have seen, to compare with what the final answer marks unsupported."""
+
+
+def shown_texts(page: Page) -> list[dict[str, Any]]:
+    """What `CLAIM_WATCH` recorded."""
+    shown: list[dict[str, Any]] = page.evaluate("window.__shown")
+    return shown
+
+
 class ModelStandIn(ScriptedChatServer):
     """The stand-in model of the UI tests: token by token (8 characters, 20 ms apart), repeating its sources
     unless a test scripts another reply."""

@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from groundwork.serving.testing import repeat_sources
 
-from .harness import ModelStandIn, Site, ask, sign_in
+from .harness import CLAIM_WATCH, ModelStandIn, Site, ask, shown_texts, sign_in
 
 UNSUPPORTED = "Backups are encrypted with the AES-512 cipher and copied to the Moon [1]."
 
@@ -19,30 +19,23 @@ def answers(page: Page) -> Any:
     return page.locator(".message.assistant")
 
 
-def test_streamed_tokens_show_as_a_draft_then_the_verified_answer_replaces_it(
+def test_only_verified_claims_ever_show_and_they_show_while_the_answer_streams(
     page: Page, site: Site, model: ModelStandIn
 ) -> None:
-    # The unsupported sentence comes first, so the draft shows it for seconds before the verified answer.
+    # The unsupported sentence comes first: a draft would show it for seconds; the verified stream never does.
     model.reply = lambda messages: f"{UNSUPPORTED} {repeat_sources(messages)}"
     model.delay = 0.05
     sign_in(page, site.admin_key)
+    page.evaluate(CLAIM_WATCH)
     page.get_by_label("Ask a question").fill("When is the metadata database backed up?")
     page.get_by_role("button", name="Send").click()
     answer = answers(page).first
-    draft = answer.locator(".answer-body.draft")
-    expect(draft).to_contain_text("metadata database")
-    first = draft.inner_text()
-    expect(answer).to_have_attribute("aria-busy", "true")
-    expect(answer.locator(".message-status")).to_contain_text("not verified")
-    page.wait_for_function(
-        "([n]) => (document.querySelector('.answer-body.draft')?.innerText.length || 0) > n", arg=[len(first) + 20]
-    )
-    expect(draft).to_contain_text("AES-512")  # the model wrote it; the platform does not vouch for it
+    expect(answer.locator(".answer-body .cite").first).to_be_visible()
+    expect(answer).to_have_attribute("aria-busy", "true")  # a verified claim, with its chip, before the end
+    expect(answer.locator(".answer-body")).to_contain_text("metadata database")
     expect(answer).to_have_attribute("aria-busy", "false", timeout=60_000)
     body = answer.locator(".answer-body")
-    expect(body).not_to_have_class("answer-body draft")
     expect(body).to_contain_text("02:00 UTC")
-    expect(body).not_to_contain_text("AES-512")
     expect(answer.locator(".badge")).to_have_text("Verified against the sources")
     removed = answer.locator("details.removed")
     expect(removed.locator("summary")).to_have_text(
@@ -50,6 +43,13 @@ def test_streamed_tokens_show_as_a_draft_then_the_verified_answer_replaces_it(
     )
     removed.locator("summary").click()
     expect(removed).to_contain_text("AES-512")
+    shown = shown_texts(page)
+    assert any(s["busy"] for s in shown), "claims were shown while the answer was still streaming"
+    unsupported = [q.inner_text() for q in removed.locator("q").all()]
+    leaked = [s for s in shown for claim in unsupported if claim.removesuffix(".")[:40] in s["text"]]
+    assert not leaked, f"a claim the answer marks unsupported was shown: {leaked}"
+    streamed = [s["text"] for s in shown if s["busy"]]
+    assert streamed[0].strip()[:30] in body.inner_text(), "what streamed is what the final answer says"
     markers = {b.inner_text() for b in answer.locator(".answer-body .cite").all()}
     listed = {li.get_attribute("value") for li in answer.locator(".sources li").all()}
     assert markers and markers <= listed, (markers, listed)
@@ -106,14 +106,19 @@ def test_stop_cancels_the_answer_end_to_end(page: Page, site: Site, model: Model
     model.delay = 0.3  # about a minute for the whole answer
     model.chunk_chars = 4
     sign_in(page, site.admin_key)
+    before = len(model.streams)
     page.get_by_label("Ask a question").fill("How do I restore a backup?")
     page.get_by_label("Ask a question").press("Enter")
     answer = answers(page).first
-    expect(answer.locator(".answer-body.draft")).not_to_be_empty()
+    expect(answer.locator(".message-status")).to_contain_text("Checking each statement")
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while len(model.streams) <= before or model.streams[-1].chunks_sent < 3:  # the model is writing
+        assert time.monotonic() < deadline, "the model was not asked"
+        time.sleep(0.05)
     streams = len(model.streams)
     page.keyboard.press("Escape")
-    expect(answer).to_contain_text("Stopped. The draft above was not verified.")
+    expect(answer).to_contain_text("Stopped.")
     expect(answer).to_have_attribute("aria-busy", "false")
     expect(page.get_by_role("button", name="Send")).to_be_visible()
     record = model.streams[streams - 1]

