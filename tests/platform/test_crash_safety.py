@@ -264,7 +264,7 @@ def verify(data_dir: Path) -> tuple[int, int, Counter[str], str, list[str]]:
             chunk_rows = session.execute(
                 select(Chunk.id, Chunk.document_id).where(Chunk.datastore_id == datastore_id)
             ).all()
-        state = saved_state(directory, generation, services.embedder.model_name)
+        state = saved_state(directory, generation, services.embedder.identity)
 
         index = services.indexes.get(datastore_id)  # loads, or rebuilds from the chunk rows
         chunk_ids = {row.id for row in chunk_rows}

@@ -81,7 +81,7 @@ def _check_consistent(services: Services, datastore_id: str) -> int:
     assert duplicates == [], f"duplicate chunks: {duplicates[:5]}"
     assert mismatched == [], f"documents whose chunk rows disagree with chunk_count: {mismatched[:5]}"
     assert orphans == 0
-    index = HybridIndex.load(services.indexes.directory(datastore_id), services.embedder.model_name)
+    index = HybridIndex.load(services.indexes.directory(datastore_id), services.embedder.identity)
     try:
         assert index.vector_count == index.lexical_count == len(chunk_ids)
         assert set(np.asarray(index.vector_ids()).tolist()) == chunk_ids
