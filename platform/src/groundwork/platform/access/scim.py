@@ -36,14 +36,14 @@ from groundwork.platform.access.audit import AuditLog
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.access.sessions import SessionStore
 from groundwork.platform.db import models
-from groundwork.platform.db.identity_models import ScimToken
+from groundwork.platform.db.identity_models import ScimToken, WebSession
 from groundwork.platform.db.models import ApiKey, Role, utcnow
 from groundwork.platform.db.session import Database
 from groundwork.platform.errors import AuthenticationError, ConflictError, InvalidRequestError, NotFoundError
 
 TOKEN_PREFIX = "gwscim"
 MAX_PAGE = 200
-_NOT_KEPT = {"id", "meta", "schemas", "groups", "members", "password", "userName", "displayName", "active"}
+_NOT_KEPT = {"id", "meta", "schemas", "groups", "password", "userName", "displayName"}
 
 
 def _sha256(secret: str) -> str:
@@ -128,11 +128,13 @@ class ScimService:
 
     @staticmethod
     def user_resource(session: Session, user: models.User) -> User[Any]:
-        resource: User[Any] = User.model_validate(
-            {**(user.scim_profile or {}), "userName": user.name}, scim_ctx=Context.RESOURCE_QUERY_RESPONSE
-        )
+        profile = user.scim_profile or {}
+        resource: User[Any] = User.model_validate({**profile, "userName": user.name}, scim_ctx=Context.DEFAULT)
         resource.id = user.id
-        resource.active = not user.disabled
+        # `active` as the provisioning client set it (absent if it removed it); a disabled user is never active.
+        resource.active = (
+            None if user.source == "scim" and "active" not in profile and not user.disabled else not user.disabled
+        )
         resource.display_name = user.display_name or None
         resource.external_id = user.external_id
         if user.email and not resource.emails:
@@ -168,8 +170,7 @@ class ScimService:
         session.execute(
             update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
         )
-        session.flush()
-        self._sessions.end_all_of(user.id)
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
     def _name_taken(self, session: Session, tenant_id: str, name: str | None, user_id: str | None) -> None:
         found = session.scalar(
@@ -247,9 +248,9 @@ class ScimService:
 
     @staticmethod
     def group_resource(session: Session, group: models.Group) -> Group:
-        resource = Group.model_validate(
-            {**(group.scim_profile or {}), "displayName": group.name}, scim_ctx=Context.RESOURCE_QUERY_RESPONSE
-        )
+        profile = {k: v for k, v in (group.scim_profile or {}).items() if k != "members"}
+        sent = {m.get("value"): m for m in (group.scim_profile or {}).get("members", []) if isinstance(m, dict)}
+        resource = Group.model_validate({**profile, "displayName": group.name}, scim_ctx=Context.DEFAULT)
         resource.id = group.id
         resource.external_id = group.external_id
         members = session.execute(
@@ -258,7 +259,11 @@ class ScimService:
             .where(models.GroupMember.group_id == group.id)
             .order_by(models.User.name)
         ).all()
-        resource.members = [GroupMember(value=u, display=n, type="User") for u, n in members] or None
+        # Members as the client sent them (display, $ref), for those that are members now.
+        resource.members = [
+            GroupMember.model_validate(sent[u]) if u in sent else GroupMember(value=u, display=n, type="User")
+            for u, n in members
+        ] or None
         resource.meta = Meta(
             resource_type="Group",
             created=group.created_at,

@@ -25,7 +25,10 @@ from scim2_models import (
     Patch,
     PatchOp,
     ResourceType,
+    ResponseParameters,
+    Schema,
     SCIMException,
+    SearchRequest,
     ServiceProviderConfig,
     Sort,
     User,
@@ -76,7 +79,9 @@ def scim_errors(handler: Callable[P, Any]) -> Callable[P, Any]:
             error = exc.to_error()
             return _json(error.model_dump(), int(error.status or 400))
         except ValidationError as exc:
-            return _error(400, str(exc).splitlines()[0] if str(exc) else "invalid resource", "invalidValue")
+            return _error(400, " ".join(str(exc).split())[:500], "invalidValue")
+        except _MethodNotAllowed as exc:
+            return _error(405, str(exc))
         except PlatformError as exc:
             return _error(400, str(exc))
 
@@ -101,12 +106,13 @@ async def _body(request: Request) -> Any:
         raise InvalidRequestError(f"the body is not JSON: {exc}") from exc
 
 
-def _attributes(request: Request) -> dict[str, Any]:
-    def listed(name: str) -> list[str] | None:
-        raw = request.query_params.get(name)
-        return [a.strip() for a in raw.split(",") if a.strip()] if raw else None
-
-    return {"attributes": listed("attributes"), "excluded_attributes": listed("excludedAttributes")}
+def _parameters(request: Request, model: Any) -> ResponseParameters[Any] | None:
+    """The `attributes` and `excludedAttributes` query parameters, for User and Group responses."""
+    attributes, excluded = request.query_params.get("attributes"), request.query_params.get("excludedAttributes")
+    if model not in (User, Group) or not (attributes or excluded):
+        return None
+    parameters: ResponseParameters[Any] = ResponseParameters[model](attributes=attributes, excluded_attributes=excluded)
+    return parameters
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -126,7 +132,7 @@ def _resource(
     request: Request, resource: Any, status: int = 200, context: Context = Context.RESOURCE_QUERY_RESPONSE
 ) -> Response:
     _location(request, resource)
-    body = resource.model_dump(scim_ctx=context, **_attributes(request))
+    body = resource.model_dump(scim_ctx=context, response_parameters=_parameters(request, type(resource)))
     headers = {"Location": resource.meta.location} if status == 201 and resource.meta else None
     return _json(body, status, headers)
 
@@ -162,16 +168,24 @@ def _schemas() -> list[Any]:
     return [User.to_schema(), Group.to_schema()]
 
 
-def _listing(request: Request, items: list[Any], total: int | None = None, start: int = 1) -> Response:
+def _listing(
+    request: Request,
+    model: Any,
+    items: list[Any],
+    total: int | None = None,
+    start: int = 1,
+    parameters: ResponseParameters[Any] | None = None,
+) -> Response:
     for item in items:
         _location(request, item)
-    listed: ListResponse[Any] = ListResponse[Any](
+    listed = ListResponse[model](
         total_results=len(items) if total is None else total,
         start_index=start,
         items_per_page=len(items),
         resources=items,
     )
-    return _json(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, **_attributes(request)))
+    parameters = parameters or _parameters(request, model)
+    return _json(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters))
 
 
 def _meta(item: Any, kind: str, identifier: str) -> Any:
@@ -192,7 +206,7 @@ async def service_provider_config(request: Request, services: ServicesDep) -> Re
 @scim_errors
 async def resource_types(request: Request, services: ServicesDep) -> Response:
     await _client(request, services)
-    return _listing(request, [_meta(t, "ResourceType", str(t.id)) for t in _resource_types()])
+    return _listing(request, ResourceType, [_meta(t, "ResourceType", str(t.id)) for t in _resource_types()])
 
 
 @router.get("/ResourceTypes/{type_id}")
@@ -209,7 +223,7 @@ async def resource_type(type_id: str, request: Request, services: ServicesDep) -
 @scim_errors
 async def schemas(request: Request, services: ServicesDep) -> Response:
     await _client(request, services)
-    return _listing(request, [_meta(s, "Schema", str(s.id)) for s in _schemas()])
+    return _listing(request, Schema, [_meta(s, "Schema", str(s.id)) for s in _schemas()])
 
 
 @router.get("/Schemas/{schema_id}")
@@ -225,27 +239,71 @@ async def schema(schema_id: str, request: Request, services: ServicesDep) -> Res
 # -- users and groups -----------------------------------------------------------------------------------
 
 _MODELS: dict[str, Any] = {"Users": User, "Groups": Group}
+_DISCOVERY = ("ServiceProviderConfig", "Schemas", "ResourceTypes")
+
+
+class _MethodNotAllowed(PlatformError):
+    code = "method_not_allowed"
+
+
+def _check_kind(kind: str, method: str) -> None:
+    if kind in _DISCOVERY:
+        raise _MethodNotAllowed(f"{method} is not supported on /{kind}")
+    if kind not in _MODELS:
+        raise NotFoundError(f"no resource type {kind}")
 
 
 @router.get("/{kind}")
 @scim_errors
 async def list_resources(kind: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     lister = scim.list_users if kind == "Users" else scim.list_groups
     page = await run_in_threadpool(
         lister, client, request.query_params.get("filter"), _int(request, "startIndex", 1), _int(request, "count", 100)
     )
-    return _listing(request, page.resources, page.total, page.start_index)
+    return _listing(request, _MODELS[kind], page.resources, page.total, page.start_index)
+
+
+@router.post("/.search")
+@scim_errors
+async def search_everything(request: Request, services: ServicesDep) -> Response:
+    """A query across Users and Groups (RFC 7644 §3.4.3)."""
+    scim, client = await _client(request, services)
+    both: Any = User | Group
+    query = SearchRequest[both].model_validate(await _body(request), scim_ctx=Context.SEARCH_REQUEST)
+    filter_ = str(query.filter) if query.filter is not None else None
+    users = await run_in_threadpool(scim.list_users, client, filter_, 1, MAX_PAGE)
+    groups = await run_in_threadpool(scim.list_groups, client, filter_, 1, MAX_PAGE)
+    found = users.resources + groups.resources
+    start, count = max(query.start_index or 1, 1), min(query.count or 100, MAX_PAGE)
+    parameters = ResponseParameters[both](attributes=query.attributes, excluded_attributes=query.excluded_attributes)
+    page = found[start - 1 : start - 1 + count]
+    return _listing(request, both, page, users.total + groups.total, start, parameters)
+
+
+@router.post("/{kind}/.search")
+@scim_errors
+async def search_resources(kind: str, request: Request, services: ServicesDep) -> Response:
+    """A query in the body (RFC 7644 §3.4.3)."""
+    scim, client = await _client(request, services)
+    _check_kind(kind, request.method)
+    model = _MODELS[kind]
+    query = SearchRequest[model].model_validate(await _body(request), scim_ctx=Context.SEARCH_REQUEST)  # type: ignore[valid-type]
+    lister = scim.list_users if kind == "Users" else scim.list_groups
+    filter_ = str(query.filter) if query.filter is not None else None
+    page = await run_in_threadpool(lister, client, filter_, query.start_index or 1, query.count or 100)
+    parameters = ResponseParameters[model](  # type: ignore[valid-type]
+        attributes=query.attributes, excluded_attributes=query.excluded_attributes
+    )
+    return _listing(request, model, page.resources, page.total, page.start_index, parameters)
 
 
 @router.post("/{kind}")
 @scim_errors
 async def create_resource(kind: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     resource = _MODELS[kind].model_validate(await _body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
     creator = scim.create_user if kind == "Users" else scim.create_group
     created = await run_in_threadpool(creator, client, resource)
@@ -256,8 +314,7 @@ async def create_resource(kind: str, request: Request, services: ServicesDep) ->
 @scim_errors
 async def get_resource(kind: str, resource_id: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     getter = scim.get_user if kind == "Users" else scim.get_group
     return _resource(request, await run_in_threadpool(getter, client, resource_id))
 
@@ -266,8 +323,7 @@ async def get_resource(kind: str, resource_id: str, request: Request, services: 
 @scim_errors
 async def replace_resource(kind: str, resource_id: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     resource = _MODELS[kind].model_validate(await _body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     changed: Any
     if kind == "Users":
@@ -281,8 +337,7 @@ async def replace_resource(kind: str, resource_id: str, request: Request, servic
 @scim_errors
 async def patch_resource(kind: str, resource_id: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     model = _MODELS[kind]
     patch = PatchOp[model].model_validate(await _body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)  # type: ignore[valid-type]
     changed: Any
@@ -302,8 +357,19 @@ async def patch_resource(kind: str, resource_id: str, request: Request, services
 @scim_errors
 async def delete_resource(kind: str, resource_id: str, request: Request, services: ServicesDep) -> Response:
     scim, client = await _client(request, services)
-    if kind not in _MODELS:
-        raise NotFoundError(f"no resource type {kind}")
+    _check_kind(kind, request.method)
     deleter = scim.delete_user if kind == "Users" else scim.delete_group
     await run_in_threadpool(deleter, client, resource_id)
     return Response(status_code=204)
+
+
+@router.api_route(
+    "/{endpoint:path}", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False, name="read_only"
+)
+@scim_errors
+async def read_only(endpoint: str, request: Request, services: ServicesDep) -> Response:
+    """The discovery endpoints are read-only (405); anything else is not found."""
+    await _client(request, services)
+    if endpoint.split("/")[0] in ("ServiceProviderConfig", "Schemas", "ResourceTypes"):
+        return _error(405, f"{request.method} is not supported on /{endpoint}")
+    raise NotFoundError(f"no resource at /{endpoint}")
