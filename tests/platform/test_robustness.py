@@ -181,3 +181,39 @@ def test_deleting_a_document_stops_its_parsing(client: TestClient) -> None:
     job = wait_job(client, body["job"]["id"], timeout=30)
     assert time.monotonic() - deleted_at < 8  # not the 20 s parse timeout
     assert job["done"] == 2 and client.get(f"/v1/datastores/cancel/documents/{after}").json()["status"] == "indexed"
+
+
+def test_an_upload_colliding_with_a_hidden_document_behaves_as_if_there_were_none(client: TestClient) -> None:
+    editor = add_user(client, "collider", role="editor")
+    me = client.get("/v1/me").json()["name"]
+    acl = {"data": {"acl": json.dumps({"users": [me]})}}
+    hidden = client.post("/v1/datastores/secrets/documents", files={"file": ("merger.md", b"# M\n\nHidden.")}, **acl)
+    assert hidden.status_code == 202
+    wait_job(client, hidden.json()["job"]["id"])
+    hidden_id = hidden.json()["document_id"]
+
+    def upload_as_editor(name: str) -> Any:
+        response = client.post(
+            "/v1/datastores/secrets/documents",
+            files={"file": (name, b"# Mine\n\nThe editor's own text.")},
+            headers=bearer(editor),
+        )
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    colliding, fresh = upload_as_editor("merger.md"), upload_as_editor("unknown-name.md")
+    assert colliding.keys() == fresh.keys() and colliding["document_id"] != hidden_id
+    for body in (colliding, fresh):
+        job = wait_job(client, body["job"]["id"], headers=bearer(editor))
+        assert (job["status"], job["done"]) == ("succeeded", 1)
+        own = client.get(f"/v1/datastores/secrets/documents/{body['document_id']}", headers=bearer(editor)).json()
+        assert own["status"] == "indexed"
+    assert (
+        client.get(f"/v1/datastores/secrets/documents/{colliding['document_id']}", headers=bearer(editor)).json()[
+            "source_uri"
+        ]
+        == "upload://merger.md"
+    )
+    untouched = client.get(f"/v1/datastores/secrets/documents/{hidden_id}").json()
+    assert (untouched["version"], untouched["status"]) == (1, "indexed")
+    assert client.get(f"/v1/datastores/secrets/documents/{hidden_id}", headers=bearer(editor)).status_code == 404

@@ -289,8 +289,9 @@ class DocumentService:
         replace_any: bool = False,
     ) -> Submission:
         """Record documents and enqueue their processing. Unchanged documents are no-ops (but for their ACL).
-        A document of the same source URI that `principal` may not change is refused (`NotFoundError`) unless
-        `replace_any` (sync: the source owns what lies below its root).
+        A document of the same source URI that `principal` may read but not change is refused (`NotFoundError`)
+        unless `replace_any` (sync: the source owns what lies below its root); one it may not read is left
+        alone and the upload goes to a document of its own (`_target`), exactly as if there were none.
 
         Idempotent under concurrency: when another submission of the same source URI commits first (the
         unique constraint fires), the submission is re-run and finds that document — same content is then
@@ -332,13 +333,7 @@ class DocumentService:
             for item, mime_type in zip(items, mime_types, strict=True):
                 content_hash = hashlib.sha256(item.data).hexdigest()
                 acl = item.acl or self._default_acl
-                document = session.scalar(
-                    select(Document).where(
-                        Document.datastore_id == datastore_id, Document.source_uri == item.source_uri
-                    )
-                )
-                if document is not None and not replace_any and not self._may_replace(session, principal, document):
-                    raise NotFoundError(f"document {item.source_uri!r} exists and this principal may not change it")
+                document, owner_key = self._target(session, principal, datastore_id, item.source_uri, replace_any)
                 if document is not None and document.acl != acl.to_json():
                     write_acl(session, [document.id], acl)
                 if (
@@ -363,6 +358,7 @@ class DocumentService:
                         tenant_id=tenant_id,
                         datastore_id=datastore_id,
                         source_uri=item.source_uri,
+                        owner_key=owner_key,
                         version=1,
                     )
                     session.add(document)
@@ -396,6 +392,26 @@ class DocumentService:
         with self._db.session() as session:  # the submitter gets its job even if it may not read what it sent
             job = session.get_one(Job, job_id)
         return Submission(job=job, document_ids=document_ids)
+
+    def _target(
+        self, session: Session, principal: Principal, datastore_id: str, source_uri: str, replace_any: bool
+    ) -> tuple[Document | None, str]:
+        """The document an upload of `source_uri` replaces (None: a new one), and the owner key of a new one.
+
+        When the document of that URI is one `principal` may not read, the upload must behave exactly as if
+        there were none, without touching it: it goes to a document of the URI private to the principal
+        (`owner_key`), created on the first such upload and replaced by the next. One it may read but not
+        change is refused, as before (nothing is revealed: it can see it)."""
+        rows = session.scalars(
+            select(Document).where(Document.datastore_id == datastore_id, Document.source_uri == source_uri)
+        ).all()
+        primary = next((d for d in rows if d.owner_key == ""), None)
+        if primary is None or replace_any or self._may_replace(session, principal, primary):
+            return primary, ""
+        if session.scalar(select(Document.id).where(Document.id == primary.id, readable_by(principal))):
+            raise NotFoundError(f"document {source_uri!r} exists and this principal may not change it")
+        key = f"{principal.tenant_id}/{principal.name}"
+        return next((d for d in rows if d.owner_key == key), None), key
 
     @staticmethod
     def _may_replace(session: Session, principal: Principal, document: Document) -> bool:

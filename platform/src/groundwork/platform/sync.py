@@ -255,6 +255,7 @@ class SyncService:
                 select(Document.source_uri, Document.id, Document.status, Document.metadata_json).where(
                     Document.datastore_id == datastore_id,
                     Document.source_uri.startswith(root_uri, autoescape=True),
+                    Document.owner_key == "",  # the source's own documents, not uploads private to a principal
                 )
             ).all()
         known: dict[str, tuple[str, str | None]] = {}

@@ -86,7 +86,7 @@ class Datastore(Base):
 class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("datastore_id", "source_uri", name="uq_document_source"),
+        UniqueConstraint("datastore_id", "source_uri", "owner_key", name="uq_document_source"),
         Index("ix_documents_datastore_status", "datastore_id", "status"),
         Index("ix_documents_status_updated", "status", "updated_at"),
     )
@@ -95,6 +95,9 @@ class Document(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
     datastore_id: Mapped[str] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"))
     source_uri: Mapped[str] = mapped_column(String(2000))
+    owner_key: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """Empty for the document of a source URI; a principal's key for its own upload of a URI whose document it may
+    not read (see `DocumentService.submit`): each principal sees one document per URI, and none learns of another's."""
     title: Mapped[str] = mapped_column(String(1000), default="")
     mime_type: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
