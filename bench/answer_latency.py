@@ -1,5 +1,6 @@
-"""Answer latency: time to first token and tokens/s through `POST /v1/answer`, beside the same prompt sent straight
-to the vLLM server the platform started, in the same run.
+"""Answer latency: time to the first verified claim through `POST /v1/answer`, beside raw vLLM's time to first token
+and time to the first complete sentence for the same prompt sent straight to the vLLM server the platform started,
+in the same run.
 
 Builds (or reuses) a data directory holding a small Dapr datastore: the gold files of the Dapr evaluation questions
 (`eval/data/dapr_questions.jsonl`), most-asked first, up to `--docs` files, ingested through the normal path with
@@ -17,13 +18,18 @@ equals the text the answer stream delivered.
 Then, at each concurrency level (client threads, one `httpx.Client` each), every question is sent down both paths,
 one after the other, the order alternating per question (answer first / raw first) to cancel drift:
 
-  answer: `POST /v1/answer` with `stream: true`; TTFT = first `delta` event at the client; the `done` event's
-          `timings_ms` (retrieval, server-side TTFT, generation, verification) say where the time goes.
+  answer: `POST /v1/answer` with `stream: true` and `draft: true` (the raw text, to compare); first verified
+          claim = first `claim` event at the client (what a reader sees first); TTFT = first `draft` event; the
+          `done` event's `timings_ms` (retrieval, server-side TTFT, first_verified_claim, generation,
+          verification) say where the time goes.
   raw:    `POST /v1/chat/completions` (stream) on the vLLM server with the identical body; TTFT = first chunk
-          with text.
+          with text; time to first complete sentence = the first moment the text received holds the whole first
+          claim of the final text (`citations.parse_claims`: its sentence and its citation markers), and the same
+          for the sentence that /v1/answer showed first ("matched").
 
-Decode tokens/s = (tokens - 1) / (time of last token - time of first token), tokens = delta events (answer) or
-vLLM's `completion_tokens` (raw). Target: TTFT overhead of /v1/answer over raw vLLM <= 50 ms (paired, same run).
+Decode tokens/s = (tokens - 1) / (time of last token - time of first token), tokens = draft events (answer) or
+vLLM's `completion_tokens` (raw). Targets: first verified claim <= raw time to first complete sentence + 150 ms
+(p50, concurrency 1, paired, same run); TTFT overhead of /v1/answer's draft over raw vLLM <= 50 ms.
 
     .venv/bin/python bench/answer_latency.py [--data-dir DIR] [--docs 30] [--questions 8] [--concurrency 1 4]
                                              [--answer-tokens 64] [--out FILE]
@@ -52,6 +58,7 @@ from typing import Any
 import httpx
 
 from _common import RESULTS_DIR, format_table, latency_stats_ms, machine_info, write_json
+from groundwork.platform.answers.citations import parse_claims, strip_markers
 from groundwork.platform.answers.context import ContextBudget, fit_context, from_top_documents
 from groundwork.platform.answers.prompt import OVERHEAD_TOKENS, build_messages
 from groundwork.platform.config import Settings
@@ -67,6 +74,7 @@ DAPR = ROOT.parent / "shared/data/engdocs/dapr-docs"
 QUESTIONS = ROOT / "platform/src/groundwork/platform/eval/data/dapr_questions.jsonl"
 DATASTORE = "bench"
 TARGET_OVERHEAD_MS = 50.0
+TARGET_CLAIM_MS = 150.0
 READY_TIMEOUT_S = 600.0
 REQUEST_TIMEOUT_S = 300.0
 
@@ -101,6 +109,13 @@ class Measurement:
     server_timings_ms: dict[str, float] = field(default_factory=dict)
     """The answer flow's `done` timings (answer path)."""
     mode: str | None = None
+    first_claim_s: float | None = None
+    """answer: the first `claim` event."""
+    first_claim_text: str = ""
+    first_sentence_s: float | None = None
+    """raw: when the first complete sentence (with its markers) had arrived."""
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+    """raw: (seconds since the request, characters received so far) per text chunk."""
 
 
 # ---------------------------------------------------------------- data
@@ -207,9 +222,11 @@ def _decode_tps(tokens: int, first: float, last: float) -> float:
 
 
 def via_answer(client: httpx.Client, item: Prepared, concurrency: int, order: int) -> Measurement:
-    body = {"question": item.question, "datastore_ids": [DATASTORE], "stream": True}
+    body = {"question": item.question, "datastore_ids": [DATASTORE], "stream": True, "draft": True}
     started = time.perf_counter()
     first = last = 0.0
+    claim_at: float | None = None
+    claim_text = ""
     pieces: list[str] = []
     event = ""
     done: dict[str, Any] = {}
@@ -221,16 +238,18 @@ def via_answer(client: httpx.Client, item: Prepared, concurrency: int, order: in
             elif line.startswith("data: "):
                 now = time.perf_counter()
                 data = json.loads(line[6:])
-                if event == "delta":
+                if event == "draft":
                     if not pieces:
                         first = now
                     last = now
                     pieces.append(data["text"])
+                elif event == "claim" and claim_at is None:
+                    claim_at, claim_text = now - started, data["text"]
                 elif event == "done":
                     done = data
     total = time.perf_counter() - started
     if not pieces:
-        raise BenchError(f"{item.id}: /v1/answer streamed no deltas (mode {done.get('mode')}, {done.get('notice')})")
+        raise BenchError(f"{item.id}: /v1/answer streamed no draft (mode {done.get('mode')}, {done.get('notice')})")
     return Measurement(
         question_id=item.id,
         path="answer",
@@ -243,6 +262,8 @@ def via_answer(client: httpx.Client, item: Prepared, concurrency: int, order: in
         text="".join(pieces),
         server_timings_ms={k: float(v) for k, v in done.get("timings_ms", {}).items()},
         mode=done.get("mode"),
+        first_claim_s=claim_at,
+        first_claim_text=claim_text,
     )
 
 
@@ -252,6 +273,7 @@ def via_raw(client: httpx.Client, item: Prepared, concurrency: int, order: int) 
     pieces: list[str] = []
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    arrivals: list[tuple[float, int]] = []
     with client.stream("POST", "/v1/chat/completions", json=item.body) as response:
         response.raise_for_status()
         for line in response.iter_lines():
@@ -266,6 +288,7 @@ def via_raw(client: httpx.Client, item: Prepared, concurrency: int, order: int) 
                     first = now
                 last = now
                 pieces.append(delta.text)
+                arrivals.append((now - started, sum(map(len, pieces))))
             if delta.usage is not None:
                 prompt_tokens, completion_tokens = delta.usage.prompt_tokens, delta.usage.completion_tokens
     total = time.perf_counter() - started
@@ -283,7 +306,26 @@ def via_raw(client: httpx.Client, item: Prepared, concurrency: int, order: int) 
         decode_tps=_decode_tps(tokens, first, last),
         text="".join(pieces),
         prompt_tokens=prompt_tokens,
+        first_sentence_s=sentence_complete_at("".join(pieces), arrivals, 0),
+        arrivals=arrivals,
     )
+
+
+def sentence_complete_at(text: str, arrivals: Sequence[tuple[float, int]], index: int) -> float | None:
+    """When the raw stream had delivered claim `index` of `text` whole (its end offset), or None."""
+    claims = parse_claims(text)
+    if index >= len(claims):
+        return None
+    return next((at for at, received in arrivals if received >= claims[index].end), None)
+
+
+def matched_sentence_at(raw: Measurement, shown: str) -> float | None:
+    """When the raw stream had delivered the sentence /v1/answer showed first (matched without markers)."""
+    key = " ".join(strip_markers(shown).lower().split())[:60]
+    for index, claim in enumerate(parse_claims(raw.text)):
+        if key and key in " ".join(claim.text_without_markers.lower().split()):
+            return sentence_complete_at(raw.text, raw.arrivals, index)
+    return None
 
 
 def run_level(server: Server, vllm: str, items: Sequence[Prepared], concurrency: int) -> list[Measurement]:
@@ -341,6 +383,11 @@ def summarize(measurements: Sequence[Measurement], concurrency: int) -> dict[str
     def server(key: str) -> float:
         return p50([answer[q].server_timings_ms.get(key, 0.0) for q in paired])
 
+    claimed = [q for q in paired if answer[q].first_claim_s is not None and raw[q].first_sentence_s is not None]
+    claim_gaps = [answer[q].first_claim_s - raw[q].first_sentence_s for q in claimed]  # type: ignore[operator]
+    matched = {q: matched_sentence_at(raw[q], answer[q].first_claim_text) for q in claimed}
+    matched_gaps = [answer[q].first_claim_s - m for q, m in matched.items() if m is not None]  # type: ignore[operator]
+
     return {
         "concurrency": concurrency,
         "pairs": len(paired),
@@ -366,7 +413,15 @@ def summarize(measurements: Sequence[Measurement], concurrency: int) -> dict[str
         "server_generation_p50_ms": server("generation_ms"),
         "server_verification_p50_ms": server("verification_ms"),
         "server_total_p50_ms": server("total_ms"),
-        "same_text": sum(answer[q].text == raw[q].text for q in paired),
+        "same_text": sum(raw[q].text.startswith(answer[q].text) for q in paired),
+        "with_claim": len(claimed),
+        "first_verified_claim": latency_stats_ms([answer[q].first_claim_s or 0.0 for q in claimed]),
+        "raw_first_sentence": latency_stats_ms([raw[q].first_sentence_s or 0.0 for q in claimed]),
+        "claim_minus_sentence_p50_ms": p50(claim_gaps) * 1000,
+        "claim_minus_matched_sentence_p50_ms": p50(matched_gaps) * 1000,
+        "matched": len(matched_gaps),
+        "modes": dict(Counter(str(answer[q].mode) for q in paired)),
+        "server_first_verified_claim_p50_ms": server("first_verified_claim_ms"),
     }
 
 
@@ -418,7 +473,33 @@ def tables(summaries: Sequence[dict[str, Any]]) -> str:
             for s in summaries
         ],
     )
+    claims = format_table(
+        [
+            "conc",
+            "with claim",
+            "first verified claim p50",
+            "raw TTFT p50",
+            "raw first sentence p50",
+            "claim - sentence p50",
+            "claim - matched p50 (n)",
+            "modes",
+        ],
+        [
+            [
+                str(s["concurrency"]),
+                f"{s['with_claim']}/{s['pairs']}",
+                f"{s['first_verified_claim']['p50_ms']:.0f} ms",
+                f"{s['raw_ttft']['p50_ms']:.0f} ms",
+                f"{s['raw_first_sentence']['p50_ms']:.0f} ms",
+                f"{s['claim_minus_sentence_p50_ms']:+.0f} ms",
+                f"{s['claim_minus_matched_sentence_p50_ms']:+.0f} ms ({s['matched']})",
+                json.dumps(s["modes"]),
+            ]
+            for s in summaries
+        ],
+    )
     return (
+        f"First verified claim vs raw vLLM (paired, same prompt):\n{claims}\n\n"
         f"TTFT at the client (paired, same prompt):\n{ttft}\n\nDecode (p50):\n{throughput}\n\n"
         f"/v1/answer server timings (p50 of the done event's timings_ms):\n{where}"
     )
@@ -494,6 +575,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nprompt tokens (vLLM usage == rendered template): {mismatched if mismatched else 'all equal'}")
     verdict = all(s["overhead_p50_ms"] <= TARGET_OVERHEAD_MS for s in summaries)
     print(f"target: TTFT overhead p50 <= {TARGET_OVERHEAD_MS:.0f} ms: {'met' if verdict else 'NOT met'}")
+    single = [s for s in summaries if s["concurrency"] == 1]
+    claim_met = bool(single) and single[0]["claim_minus_sentence_p50_ms"] <= TARGET_CLAIM_MS
+    print(
+        f"target: first verified claim <= raw first complete sentence + {TARGET_CLAIM_MS:.0f} ms (p50, concurrency 1):"
+        f" {'met' if claim_met else 'NOT met'}"
+    )
     payload = {
         "benchmark": "answer_latency",
         "machine": info,
@@ -515,6 +602,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "target_overhead_ms": TARGET_OVERHEAD_MS,
         "target_met": verdict,
+        "target_claim_ms": TARGET_CLAIM_MS,
+        "target_claim_met": claim_met,
         "prompt_token_mismatches": mismatched,
         "summary": summaries,
         "measurements": [asdict(m) for m in measurements],

@@ -352,6 +352,12 @@ def ask(
             where = " > ".join([citation["title"], *citation["heading_path"]][:3])
             page = f" p.{citation['page']}" if citation.get("page") else ""
             out.print(f"  [{citation['number']}] {where} — {citation['source_uri']}{page}")
+    closest: list[dict[str, Any]] = final.get("closest_sources") or []
+    if final.get("refused") and closest:
+        out.print("\nClosest sources:")
+        for source in closest:
+            where = " > ".join([str(source.get("title", "")), *source.get("heading_path", [])][:3])
+            out.print(f"  - {escape(where)} — {source.get('source_uri', '')}")
 
 
 @app.command("config")

@@ -109,7 +109,7 @@ def to_request(body: ChatCompletionRequest, max_answer_tokens: int) -> AnswerReq
 
 
 def _extra(done: dict[str, Any]) -> dict[str, Any]:
-    keys = ("citations", "claims", "refused", "mode", "notice", "conversation_id", "fallback")
+    keys = ("citations", "claims", "refused", "mode", "notice", "conversation_id", "fallback", "closest_sources")
     return {key: done.get(key) for key in keys}
 
 
