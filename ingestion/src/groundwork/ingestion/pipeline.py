@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from groundwork.ingestion.chunking import ChunkDraft, ChunkingOptions, Tokenizer, chunk_document
-from groundwork.ingestion.errors import DocumentTooLargeError, EmptyDocumentError, IngestionError
+from groundwork.ingestion.errors import DocumentTooLargeError, EmptyDocumentError, IngestionError, ParserCrashedError
 from groundwork.ingestion.parsers.registry import parse_document
 from groundwork.ingestion.parsers.sandbox import SandboxPool
 from groundwork.ingestion.parsers.text import char_budget
@@ -121,6 +121,9 @@ def process_batch(ctx: PipelineContext, datastore_id: str, document_ids: Sequenc
             interrupted = [c.document_id for c in claimed[number:]]
             break
         outcome = _prepare(ctx, item)
+        if isinstance(outcome, _Failed) and outcome.code == ParserCrashedError.code and ctx.control.stopping.is_set():
+            interrupted.append(item.document_id)  # its parser was killed by the shutdown, not by the document
+            continue
         (prepared if isinstance(outcome, _Prepared) else failed).append(outcome)  # type: ignore[arg-type]
     if ctx.control.stopping.is_set():
         interrupted += [p.claimed.document_id for p in prepared]
