@@ -45,13 +45,15 @@ class Server:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [GROUNDWORK, "serve", "--port", str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self.log = Path(env["GROUNDWORK_DATA_DIR"]).parent / f"serve-{self.port}.log"
+        with self.log.open("ab") as log:  # a file, not a pipe nobody reads (a full pipe would block the server)
+            self.process = subprocess.Popen(
+                [GROUNDWORK, "serve", "--port", str(self.port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.process.stderr.read() if self.process.stderr else ''!r}")
+                raise AssertionError(f"server exited: {self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     break

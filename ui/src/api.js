@@ -3,7 +3,9 @@
 import { readEvents } from "./sse.js";
 
 let token = null;
+let csrfToken = null;
 let unauthorized = () => {};
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export class ApiError extends Error {
   constructor(status, code, message, requestId) {
@@ -19,12 +21,17 @@ export function setToken(value) {
   token = value;
 }
 
+/** The provider session's CSRF token, sent on every state-changing request made with its cookie. */
+export function setCsrfToken(value) {
+  csrfToken = value;
+}
+
 /** Called with the ApiError of any 401 response. */
 export function onUnauthorized(handler) {
   unauthorized = handler;
 }
 
-async function failure(response) {
+async function failure(response, quiet) {
   let code = "http_error";
   let message = `${response.status} ${response.statusText}`;
   try {
@@ -39,15 +46,16 @@ async function failure(response) {
     // not JSON: keep the status line
   }
   const error = new ApiError(response.status, code, message, response.headers.get("X-Request-ID"));
-  if (response.status === 401) unauthorized(error);
+  if (response.status === 401 && !quiet) unauthorized(error);
   return error;
 }
 
 /** fetch() a /v1 path as the signed-in principal; throws ApiError for any non-2xx answer. */
-export async function request(path, { method = "GET", json, form, signal, accept, bearer } = {}) {
+export async function request(path, { method = "GET", json, form, signal, accept, bearer, quiet } = {}) {
   const headers = { Accept: accept || "application/json" };
   const credential = bearer ?? token;
   if (credential) headers.Authorization = `Bearer ${credential}`;
+  else if (csrfToken && !SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken;
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -56,7 +64,7 @@ export async function request(path, { method = "GET", json, form, signal, accept
     body = form;
   }
   const response = await fetch(path, { method, headers, body, signal, cache: "no-store" });
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw await failure(response, quiet);
   return response;
 }
 
@@ -71,6 +79,7 @@ export async function sendJson(method, path, json) {
 
 export const api = {
   me: (bearer) => getJson("/v1/me", { bearer }),
+  identities: () => getJson("/v1/admin/identities"),
   datastores: () => getJson("/v1/datastores").then((body) => body.items),
   createDatastore: (name) => sendJson("POST", "/v1/datastores", { name }),
   documents: (datastore, limit = 50) =>
