@@ -79,6 +79,8 @@ def test_the_splitter_reports_a_claim_once_its_sentence_and_markers_are_complete
     assert [c.citations for c in second] == [(2,)] and "e.g. 30 days" in second[0].text
     rest = splitter.finish()
     assert len(rest) == 1 and rest[0].text.startswith("```"), "an unclosed code block is one claim, at the end"
+    cited = ClaimSplitter([1])
+    assert [c.text for c in cited.feed("Backups run nightly [1].")] == ["Backups run nightly [1]."], "no wait"
     assert looping("x-cors" + "-once" * 12) and not looping("|---|---|---|---|---|---|---|---|---|---|---|")
 
 

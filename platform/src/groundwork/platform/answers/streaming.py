@@ -5,7 +5,8 @@ Three parts, used by `AnswerService` in this order for every delta of the model'
 
 - `ClaimSplitter` re-parses the text so far (`citations.parse_claims`, the same splitter the final answer uses)
   and reports the claims that can no longer change: every claim but the last, once the text after it has begun
-  a new sentence (a letter outside a citation marker: `Foo. [` or `Foo. [1` still waits for its marker);
+  a new sentence (a letter outside a citation marker: `Foo. [` or `Foo. [1` still waits for its marker), and
+  the last one as soon as it ends with a marker and its full stop (`Foo [1].`, the form the prompt asks for);
   `finish()` completes the last one.
 - `check_claims` verifies claims against the passages they cite, re-attributing an uncited or mis-cited claim
   to a passage that supports it (the corrected citation is what the reader sees).
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _PARTIAL_MARKER = re.compile(r"\[[\d\s,\-\u2013]*$")
+_CITED_END = re.compile(r"\[\s*\d[\d\s,\-\u2013]*\]\s*[.!?]$")
 _LOOP = re.compile(r"(.{2,40}?)\1{5,}$", re.DOTALL)
 LOOP_MIN_CHARS = 40
 """A run of one short unit repeated (`-once-once-once...`) counts as looping once it is this long."""
@@ -85,6 +87,8 @@ class ClaimSplitter:
         complete = len(claims) - 1
         if complete > 0 and not _begun(claims[-1]):
             complete -= 1  # the last "claim" may still be the previous sentence's marker
+        elif claims and _CITED_END.search(claims[-1].text):
+            complete = len(claims)  # `... [1].`: cited before its full stop, it is complete already
         return self._take(claims, complete)
 
     def finish(self) -> list[Claim]:
