@@ -1,10 +1,20 @@
 // Entry point: sign-in, then the chat. Wires the views together; each lives in its own module.
 import { api, onUnauthorized, setToken } from "./api.js";
-import { forget, signIn, storedToken } from "./auth.js";
+import {
+  currentSession,
+  endSession,
+  forget,
+  providerSession,
+  providers,
+  signIn,
+  signInError,
+  storedToken,
+} from "./auth.js";
 import { Chat } from "./chat.js";
 import { loadConversations, renderConversations } from "./conversations.js";
 import { loadDatastores, setupPicker } from "./datastores.js";
-import { announce } from "./dom.js";
+import { announce, h, replace } from "./dom.js";
+import { IdentitiesDialog } from "./identity.js";
 import { closeSourcePanel, hidePopover } from "./sources.js";
 import { events, state } from "./state.js";
 import { setupTheme } from "./theme.js";
@@ -24,6 +34,7 @@ const chat = new Chat({
 const renderPicker = setupPicker($("#picker"));
 const documents = new DocumentsDialog($("#documents-dialog"), { onChange: () => loadDatastores() });
 const list = $("#conversation-list");
+const identities = new IdentitiesDialog($("#identities-dialog"));
 
 function closeSidebar() {
   document.body.classList.remove("sidebar-open");
@@ -72,10 +83,21 @@ async function refreshConversations() {
   refreshList();
 }
 
+async function showProviders() {
+  const offered = await providers();
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  replace(
+    $("#providers"),
+    offered.map((p) => h("a", { class: "button primary", href: `${p.login_url}?next=${next}` }, `Sign in with ${p.name}`)),
+  );
+  $("#providers").hidden = $("#providers-or").hidden = offered.length === 0;
+}
+
 function showSignIn(message) {
   $("#app").hidden = true;
   $("#signin").hidden = false;
   $("#signin-error").textContent = message || "";
+  showProviders();
   $("#token").focus();
 }
 
@@ -85,15 +107,23 @@ async function start(me) {
   $("#app").hidden = false;
   $("#who").textContent = me.name;
   $("#who-detail").textContent = `${me.role} · ${me.tenant_id}`;
+  const via = providerSession() ? ` · via ${providerSession().provider}` : "";
+  $("#who-groups").textContent = me.groups.length ? `groups: ${me.groups.join(", ")}${via}` : via.slice(3);
+  $("#open-identities").hidden = me.role !== "admin";
   state.conversationId = null;
   chat.empty();
   await Promise.all([loadDatastores(), refreshConversations()]);
   $("#question").focus();
 }
 
-function signOut(message) {
+async function signOut(message, { local = false } = {}) {
   chat.stop();
   forget();
+  const logoutUrl = local ? null : await endSession();
+  if (logoutUrl) {
+    window.location.assign(logoutUrl); // RP-initiated logout: the provider ends its session too
+    return;
+  }
   state.me = null;
   state.conversationId = null;
   showSignIn(message);
@@ -104,7 +134,7 @@ events.addEventListener("change", () => {
   chat.update();
 });
 
-onUnauthorized(() => signOut("Your session has ended: sign in again."));
+onUnauthorized(() => signOut("Your session has ended: sign in again.", { local: true }));
 
 $("#signin-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -126,6 +156,7 @@ $("#signin-form").addEventListener("submit", async (event) => {
 $("#signout").addEventListener("click", () => signOut("You are signed out."));
 $("#new-chat").addEventListener("click", newConversation);
 $("#open-documents").addEventListener("click", () => documents.open());
+$("#open-identities").addEventListener("click", () => identities.open());
 $("#menu-toggle").addEventListener("click", () => {
   const open = document.body.classList.toggle("sidebar-open");
   $("#menu-toggle").setAttribute("aria-expanded", String(open));
@@ -145,6 +176,7 @@ document.addEventListener("keydown", (event) => {
 
 setupTheme($("#theme-toggle"));
 
+const failed = signInError();
 const token = storedToken();
 if (token) {
   setToken(token);
@@ -152,6 +184,15 @@ if (token) {
     .me()
     .then(start)
     .catch((error) => (error.status === 401 ? null : showSignIn(`Cannot reach the server: ${error.message}`)));
+} else if (failed) {
+  showSignIn(failed);
 } else {
-  showSignIn();
+  currentSession().then((session) =>
+    session
+      ? api
+          .me()
+          .then(start)
+          .catch((error) => (error.status === 401 ? null : showSignIn(`Cannot reach the server: ${error.message}`)))
+      : showSignIn(),
+  );
 }
