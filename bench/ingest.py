@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -92,6 +93,9 @@ class IngestResult:
     peak_rss_mib: float
     load_average_start: float
     load_average_end: float
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds (user + system, this process and its parser children) of each phase: steadier than wall
+    time on a machine shared with other work."""
     failures_by_code: dict[str, int] = field(default_factory=dict)
     rejections_by_code: dict[str, int] = field(default_factory=dict)
 
@@ -104,7 +108,12 @@ def baseline_texts(items: Sequence[NewDocument]) -> list[str]:
     ]
 
 
-def torch_encode_seconds(texts: Sequence[str]) -> float:
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def torch_encode_seconds(texts: Sequence[str], cpu: dict[str, float], phase: str) -> float:
     """A plain fp32 sentence-transformers encode, as the peers call it (batch 32, normalised)."""
     from sentence_transformers import SentenceTransformer
 
@@ -112,8 +121,9 @@ def torch_encode_seconds(texts: Sequence[str]) -> float:
 
     model: Any = SentenceTransformer(str(resolve_model_path(PACKAGED_MINILM)), device="cpu", local_files_only=True)
     model.encode(list(texts[:8]), batch_size=RAW_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     model.encode(list(texts), batch_size=RAW_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False)
+    cpu[phase] = cpu_seconds() - cpu_started
     return time.perf_counter() - started
 
 
@@ -206,28 +216,31 @@ def run_ingest(
         submitted, rejected = accepted(services, items)
         datastore_id = services.documents.get_or_create_datastore(OPERATOR, datastore).id
         print(f"ingesting {len(submitted)} documents into {data_dir} ({embedding.backend} {embedding.precision}) ...")
-        started = time.perf_counter()
+        cpu: dict[str, float] = {}
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         services.documents.submit(OPERATOR, datastore_id, submitted)
         submit_s = time.perf_counter() - started
         services.queue.wait_idle()
         e2e_s = time.perf_counter() - started
+        cpu["e2e"] = cpu_seconds() - cpu_started
         rss_after_ingest = peak_rss_mib()
         statuses, failures = document_counts(services, datastore_id)
         texts = chunk_texts(services, datastore_id)
         optimised_s = float("nan")
         if raw and texts:
             print(f"encoding {len(texts)} chunk texts with the bare {embedding.backend} model ...", flush=True)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             services.embedder.embed_documents(texts)
             optimised_s = time.perf_counter() - started
+            cpu["optimised_raw"] = cpu_seconds() - cpu_started
     finally:
         services.close()
     torch_chunks_s = torch_docs_s = float("nan")
     if raw and texts:
         print("encoding the same chunk texts, then the documents, with fp32 torch ...", flush=True)
         if torch_chunks:
-            torch_chunks_s = torch_encode_seconds(texts)
-        torch_docs_s = torch_encode_seconds(baseline_texts(submitted))
+            torch_chunks_s = torch_encode_seconds(texts, cpu, "torch_raw_chunks")
+        torch_docs_s = torch_encode_seconds(baseline_texts(submitted), cpu, "torch_raw_documents")
     indexed = statuses.get(DocumentStatus.INDEXED.value, 0)
     return IngestResult(
         dataset=dataset,
@@ -255,6 +268,7 @@ def run_ingest(
         peak_rss_mib=peak_rss_mib(),
         load_average_start=load_start,
         load_average_end=os.getloadavg()[0],
+        cpu_s=cpu,
         failures_by_code=dict(failures),
         rejections_by_code=dict(rejected),
     )
@@ -282,13 +296,29 @@ def format_result(r: IngestResult) -> str:
     def ratio(seconds: float) -> str:
         return f"{seconds / base:.2f}x" if base == base and base else "-"
 
+    cpu_base = r.cpu_s.get("torch_raw_documents", float("nan"))
+
+    def cpu(phase: str) -> list[str]:
+        seconds = r.cpu_s.get(phase, float("nan"))
+        return [f"{seconds:.1f}", f"{seconds / cpu_base:.2f}x" if cpu_base == cpu_base and cpu_base else "-"]
+
     timings = format_table(
-        ["measure", "seconds", "x baseline"],
+        ["measure", "wall s", "x baseline", "CPU s", "CPU x baseline"],
         [
-            ["fp32 torch raw, documents (peers' baseline)", f"{base:.1f}", "1.00x"],
-            ["fp32 torch raw, chunk texts", f"{r.torch_raw_chunks_s:.1f}", ratio(r.torch_raw_chunks_s)],
-            [f"{r.backend} {r.precision} raw, chunk texts", f"{r.optimised_raw_s:.1f}", ratio(r.optimised_raw_s)],
-            ["end-to-end ingestion", f"{r.e2e_s:.1f}", ratio(r.e2e_s)],
+            ["fp32 torch raw, documents (peers' baseline)", f"{base:.1f}", "1.00x", *cpu("torch_raw_documents")],
+            [
+                "fp32 torch raw, chunk texts",
+                f"{r.torch_raw_chunks_s:.1f}",
+                ratio(r.torch_raw_chunks_s),
+                *cpu("torch_raw_chunks"),
+            ],
+            [
+                f"{r.backend} {r.precision} raw, chunk texts",
+                f"{r.optimised_raw_s:.1f}",
+                ratio(r.optimised_raw_s),
+                *cpu("optimised_raw"),
+            ],
+            ["end-to-end ingestion", f"{r.e2e_s:.1f}", ratio(r.e2e_s), *cpu("e2e")],
         ],
     )
     lines = [
