@@ -33,8 +33,46 @@ QUANTITY_BONUS = 0.1
 """Added to a sentence's similarity when the question asks for a quantity and the sentence gives a number."""
 
 
+_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+LIST_ITEMS = 5
+"""List items quoted after a quoted sentence that introduces them ("UploadFile has the following attributes:")."""
+
+
+def _units(text: str) -> list[tuple[str, bool]]:
+    """A passage's quotable units in order, each flagged whether it is a list item: sentences of prose
+    blocks, and whole list items (an item's "Defaults to 600." stays with the setting it belongs to)."""
+    units: list[tuple[str, bool]] = []
+    for block in re.split(r"\n{2,}", text):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if lines and _ITEM.match(lines[0]) and not is_code(block):
+            items: list[str] = []
+            for line in lines:
+                if _ITEM.match(line) or not items:
+                    items.append(_ITEM.sub("", line, count=1).strip())
+                else:
+                    items[-1] += " " + line.strip()
+            units.extend((item, True) for item in items if len(item) > 12)
+            continue
+        units.extend((s.strip(), False) for s in _SENTENCE.split(block) if len(s.strip()) > 20 and not is_code(s))
+    return units
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 20 and not is_code(s)]
+    return [unit for unit, _ in _units(text)]
+
+
+def _with_items(order: list[int], candidates: list[tuple[Passage, str, bool]]) -> list[int]:
+    """`order` with, after each sentence ending in a colon, the list items that follow it in its passage."""
+    out: list[int] = []
+    for i in order:
+        out.append(i)
+        if not candidates[i][1].rstrip().endswith(":"):
+            continue
+        for j in range(i + 1, min(i + 1 + LIST_ITEMS, len(candidates))):
+            if candidates[j][0] is not candidates[i][0] or not candidates[j][2]:
+                break
+            out.append(j)
+    return list(dict.fromkeys(out))
 
 
 def _quoted_code(question: str, chosen: list[tuple[Passage, str]], passages: Sequence[Passage]) -> str:
@@ -56,7 +94,8 @@ def _quoted_code(question: str, chosen: list[tuple[Passage, str]], passages: Seq
 
 def extract_answer(question: str, passages: Sequence[Passage], embedder: Embedder, sentences: int) -> str:
     """Up to `sentences` verbatim sentences in reading order, each ending with its passage's [n]; "" if none fits."""
-    candidates = [(p, s) for p in passages for s in split_sentences(p.text)]
+    units = [(p, s, item) for p in passages for s, item in _units(p.text)]
+    candidates = [(p, s) for p, s, _ in units]
     if not candidates:
         return ""
     question_vector = embedder.embed_queries([question])[0]
@@ -74,9 +113,9 @@ def extract_answer(question: str, passages: Sequence[Passage], embedder: Embedde
     anchor_best = max(float(scores[i]) for i in order if documents[i] == anchor)
     chosen = [i for i in order if documents[i] == anchor or scores[i] >= anchor_best + OTHER_DOCUMENT_MARGIN]
     parts = []
-    quoted = [candidates[i] for i in sorted(chosen[:sentences])]  # reading order
+    quoted = [candidates[i] for i in _with_items(sorted(chosen[:sentences]), units)]  # reading order
     for passage, sentence in quoted:
-        body = sentence.rstrip()
+        body = sentence.rstrip().rstrip(":")
         if body[-1] in ".!?":
             parts.append(f"{body[:-1]} [{passage.number}]{body[-1]}")
         else:

@@ -28,7 +28,7 @@ import numpy as np
 import Stemmer
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundwork.platform.answers.citations import Claim, split_sentences, strip_markers
+from groundwork.platform.answers.citations import MARKER_RE, Claim, split_sentences, strip_markers
 from groundwork.retrieval.protocols import Embedder
 
 __all__ = ["ClaimVerdict", "ClaimVerifier", "VerifierConfig"]
@@ -307,8 +307,13 @@ class ClaimVerifier:
         """One verdict per claim, in order, checking each claim only against the sources it cites.
 
         `sources` maps the source numbers shown to the model to passage text. A claim citing no source, or a
-        number missing from `sources`, is unsupported.
+        number missing from `sources`, is unsupported. A code block (a fenced claim) is supported exactly
+        when its body occurs verbatim (whitespace aside) in a cited source: code is quoted, never paraphrased.
         """
+        verdicts = self._verify(claims, sources)
+        return [_quoted_code(v, sources) or v for v in verdicts]
+
+    def _verify(self, claims: Sequence[Claim], sources: Mapping[int, str]) -> list[ClaimVerdict]:
         analyzer = _Analyzer()
         checked = [c for c in claims if c.citations and not _invalid(c, sources)]
         cited = {n for c in checked for n in c.citations}
@@ -417,6 +422,21 @@ def _negation_differs(claim: _Features, unit: _Features, content: frozenset[str]
         return True
     denied = (unit.negated - {""}) & content
     return bool(denied - claim.negated)
+
+
+_FENCED = re.compile(r"\A\s*(```|~~~)[^\n]*\n(?P<body>.*?)\n\s*\1\s*\Z", re.DOTALL)
+
+
+def _quoted_code(verdict: ClaimVerdict, sources: Mapping[int, str]) -> ClaimVerdict | None:
+    """A supported verdict for a fenced code claim whose body is verbatim in one of its cited sources."""
+    match = _FENCED.match(MARKER_RE.sub("", verdict.claim.text))
+    if verdict.supported or match is None or not match.group("body").strip():
+        return None
+    body = " ".join(match.group("body").split())
+    for number in verdict.claim.citations:
+        if number in sources and body in " ".join(sources[number].split()):
+            return ClaimVerdict(verdict.claim, True, 1.0, number, match.group("body"), 1.0, 1.0, ())
+    return None
 
 
 def _invalid(claim: Claim, sources: Mapping[int, str]) -> list[int]:
