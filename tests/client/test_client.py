@@ -290,7 +290,7 @@ def test_the_answer_stream_is_typed_and_tolerates_new_events_and_fields() -> Non
         "",
         ": a comment",
         "event: claim",
-        'data: {"text": "A [1].", "citations": [1], "verdict": "supported"}',
+        'data: {"text": "A [1].", "citations": [1], "verdict": "supported", "added_by_a_newer_server": 2}',
         "",
         "event: thinking",
         'data: {"new": true}',
@@ -302,7 +302,8 @@ def test_the_answer_stream_is_typed_and_tolerates_new_events_and_fields() -> Non
     events.append(parser.close())  # type: ignore[arg-type]
     retrieval, claim, unknown, done = events
     assert isinstance(retrieval, RetrievalEvent) and retrieval.hits[0].document_id == "d"
-    assert isinstance(claim, ClaimEvent) and claim.text == "A [1]." and claim.model_extra == {"verdict": "supported"}
+    assert isinstance(claim, ClaimEvent) and claim.text == "A [1]." and claim.citations == [1]
+    assert claim.model_extra == {"added_by_a_newer_server": 2}
     assert isinstance(unknown, UnknownEvent) and unknown.data == {"new": True}
     assert isinstance(done, DoneEvent) and done.conversation_id == "c" and done.refused is False
 

@@ -41,17 +41,25 @@ class RetrievalEvent(AnswerEvent):
 
 
 class ClaimEvent(AnswerEvent):
-    """A claim that passed verification, with the citations it rests on."""
+    """A claim, shown as soon as it passed verification: append `separator + text` to what is shown. `sources`
+    are the citations it brings in for the first time (later claims citing them send none)."""
 
+    index: int = 0
     text: str = ""
-    citations: list[Any] = Field(default_factory=list)
-    supported: bool | None = None
+    separator: str = ""
+    citations: list[int] = Field(default_factory=list)
+    verdict: str = "supported"
+    """`supported`, or `unsupported` for a claim kept and flagged (`answers.unsupported_claims=flag`)."""
+    score: float | None = None
+    origin: str | None = None
+    sources: list[Citation] = Field(default_factory=list)
 
 
 class NoticeEvent(AnswerEvent):
-    notice: str | None = None
-    message: str | None = None
-    code: str | None = None
+    """Why the answer is degraded or changed course (e.g. generation stopped for the extractive answer)."""
+
+    text: str = ""
+    fallback: dict[str, Any] | None = None
 
 
 class DeltaEvent(AnswerEvent):
