@@ -101,6 +101,7 @@ def ask(client: TestClient, datastore: str, question: str) -> dict[str, Any]:
         "first_claim_s": first_claim,
         "mode": done.get("mode"),
         "fallback": done.get("fallback"),
+        "timings_ms": done.get("timings_ms"),
     }
 
 

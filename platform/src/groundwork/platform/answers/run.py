@@ -3,6 +3,7 @@ built from it: the `claim` events the reader sees and the final `AnswerResult`, 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -38,6 +39,8 @@ class AnswerRun:
     fallback: dict[str, Any] | None = None
     usage: dict[str, int] | None = None
     sent_sources: set[int] = field(default_factory=set)
+    quote: asyncio.Future[str] | None = None
+    """The extractive answer, computed ahead once a claim of the model failed (the fallback may need it)."""
 
     @property
     def sources(self) -> dict[int, str]:

@@ -171,6 +171,8 @@ class AnswerService:
             if not run.gate.committed or reason == "unsupported":
                 async for event in self._quote(run):
                     yield event
+            elif run.quote is not None:
+                run.quote.cancel()  # computed ahead, not needed
         self._settle_notice(run)
         run.notice = with_caveat(run.notice, caveat, answered=bool(run.gate.shown))  # #13
         if run.notice is not None and run.notice not in run.notices_sent:
@@ -293,6 +295,8 @@ class AnswerService:
                     events, reason = await self._check(run, splitter.feed(delta.text), monitor, "model")
                     for event in events:
                         yield event
+                    if run.quote is None and not run.gate.committed and any(not v.supported for v in run.gate.checked):
+                        run.quote = asyncio.ensure_future(self._extract(run))  # ready if the fallback fires
                     if reason is None and looping(splitter.pending):
                         reason = "repetition"
                     if reason is not None:  # leaving the loop closes the stream: vLLM aborts the request
@@ -347,14 +351,17 @@ class AnswerService:
 
     async def _quote(self, run: AnswerRun) -> AsyncGenerator[AnswerEvent]:
         """The extractive answer: the passages' sentences closest to the question, each verified like a claim."""
-        text = await asyncio.to_thread(
-            extract_answer, run.request.question, run.passages, self._embedder, self._settings.extractive_sentences
-        )
+        text = await (run.quote or self._extract(run))
         events, _ = await self._check(run, parse_claims(text, source_ids=list(run.sources)), None, "extractive")
         if events and run.notice is not None and run.notice not in run.notices_sent:
             yield self._notice(run)
         for event in events:
             yield event
+
+    async def _extract(self, run: AnswerRun) -> str:
+        return await asyncio.to_thread(
+            extract_answer, run.request.question, run.passages, self._embedder, self._settings.extractive_sentences
+        )
 
     def _notice(self, run: AnswerRun) -> AnswerEvent:
         text = run.notice or ""
