@@ -5,6 +5,8 @@ token) the way a broken or hostile provider would; and the browser's side of the
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +27,6 @@ Tamper = Callable[[dict[str, Any], dict[str, Any]], str]
 
 
 def _b64(data: bytes) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
@@ -38,8 +38,6 @@ def resign(claims: dict[str, Any], private_jwk: dict[str, Any], **changes: Any) 
 
 def unsigned(claims: dict[str, Any], _jwk: dict[str, Any]) -> str:
     """`alg: none`: no signature at all."""
-    import json
-
     return f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
 
 
@@ -72,7 +70,6 @@ def run_provider() -> Iterator[Provider]:
     app.debug = False
     provider = Provider(url="")
 
-    @app.after_request
     def tamper_id_token(response: flask.Response) -> flask.Response:
         change = provider.tamper[0]
         if change is None or flask.request.path != "/oauth2/token" or response.status_code != 200:
@@ -85,7 +82,13 @@ def run_provider() -> Iterator[Provider]:
         response.set_data(flask.json.dumps(body))
         return response
 
-    server = werkzeug.serving.make_server("localhost", 0, app, threaded=True)
+    app.after_request(tamper_id_token)
+
+    class Quiet(werkzeug.serving.WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return
+
+    server = werkzeug.serving.make_server("localhost", 0, app, threaded=True, request_handler=Quiet)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     provider.url = f"http://localhost:{server.server_port}"
@@ -134,3 +137,33 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
     while not check():
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class CookieSession:
+    """A signed-in browser's credentials, carried by hand (for clients whose cookie jar is shared)."""
+
+    cookie: str
+    csrf_token: str
+
+    def headers(self, *, changing: bool = False) -> dict[str, str]:
+        headers = {"Cookie": f"gw_session={self.cookie}"}
+        if changing:
+            headers["X-CSRF-Token"] = self.csrf_token
+        return headers
+
+
+def cookie_session(client: Any, provider_id: str, sub: str) -> CookieSession:
+    """Sign in through the provider with any httpx-like client (a TestClient too), carrying cookies by hand."""
+    started = client.get(f"/auth/oidc/{provider_id}/login", follow_redirects=False)
+    assert started.status_code == 303, started.text
+    browser = started.cookies["gw_sign_in"]
+    approved = httpx.post(started.headers["location"], data={"sub": sub})
+    back = urlparse(approved.headers["location"])
+    done = client.get(f"{back.path}?{back.query}", headers={"Cookie": f"gw_sign_in={browser}"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/", done.headers.get("location")
+    cookie = done.cookies["gw_session"]
+    client.cookies.clear()
+    session = client.get("/auth/session", headers={"Cookie": f"gw_session={cookie}"})
+    assert session.status_code == 200, session.text
+    return CookieSession(cookie, session.json()["csrf_token"])

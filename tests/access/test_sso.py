@@ -33,7 +33,7 @@ def failed_reasons(sso: SsoSite) -> list[str]:
 
 
 def user(sso: SsoSite, sub: str, **claims: Any) -> str:
-    email = claims.pop("email", f"{sub}@corp.test")
+    email = str(claims.pop("email", f"{sub}@corp.test"))
     sso.provider.set_user(sub, {"email": email, "name": sub.title(), **claims})
     return email
 

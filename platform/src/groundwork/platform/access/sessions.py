@@ -172,9 +172,3 @@ class SessionStore:
                 session.flush()
                 session.expunge(row)
             return row
-
-    def end_all_of(self, user_id: str) -> int:
-        """End every session of a user (deactivated or deleted); returns how many ended."""
-        with self._db.session() as session:
-            result = session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-            return int(getattr(result, "rowcount", 0) or 0)

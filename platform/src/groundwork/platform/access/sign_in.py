@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from groundwork.platform.access.acl import check_name
 from groundwork.platform.access.audit import AuditLog
@@ -127,7 +127,7 @@ class SignInService:
         verifier, browser = secrets.token_urlsafe(64), secrets.token_urlsafe(32)
         url = provider.authorization_url(redirect_uri, state=state, nonce=nonce, code_verifier=verifier)
         with self._db.session() as session:
-            session.query(PendingSignIn).filter(PendingSignIn.created_at < utcnow() - self._window).delete()
+            session.execute(delete(PendingSignIn).where(PendingSignIn.created_at < utcnow() - self._window))
             session.add(
                 PendingSignIn(
                     state=state,
