@@ -158,6 +158,9 @@ def test_the_sdk_client_round_trip_over_http(world: World) -> None:
             with pytest.raises(MCPError) as missing:
                 await client.call_tool("search", {"query": "x", "datastores": ["nope"]})
             result["missing"] = missing.value
+            with pytest.raises(MCPError) as bad:  # validated like the API's POST /v1/search
+                await client.call_tool("search", {"query": "x", "datastores": []})
+            result["bad"] = bad.value
             return result
 
     result = anyio.run(main)
@@ -167,6 +170,7 @@ def test_the_sdk_client_round_trip_over_http(world: World) -> None:
     assert all("supported" in claim for claim in answer["claims"])
     assert result["resource"]["documents"] == sum(readable(ana, d) for d in DOCS)
     assert result["missing"].error.data["code"] == "not_found" and result["missing"].message.startswith("not_found")
+    assert result["bad"].error.data["code"] == "invalid_request" and result["bad"].error.data["status"] == 422
 
     async def anonymous() -> None:
         async with mcp_over_http(world.url, None) as client:

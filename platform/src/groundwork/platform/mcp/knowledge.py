@@ -12,12 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from groundwork.platform.access.principal import Principal
 from groundwork.platform.answers.types import AnswerRequest
-from groundwork.platform.api.schemas import AnswerOut, DatastoreOut, SearchHitOut
+from groundwork.platform.api.schemas import AnswerIn, AnswerOut, DatastoreOut, SearchHitOut, SearchRequest
 from groundwork.platform.previews import build_preview
 from groundwork.platform.request_context import request_id
 from groundwork.platform.search import MetadataFilter, SearchQuery
 from groundwork.platform.services import Services
-from groundwork.retrieval.types import SearchMode
 
 Json = dict[str, Any]
 
@@ -43,13 +42,6 @@ class Knowledge(Protocol):
     ) -> Json: ...
 
     async def passage(self, datastore: str, document_id: str, chunk_id: int, context_chars: int) -> Json: ...
-
-
-def _filters(items: Sequence[Json]) -> list[MetadataFilter]:
-    from groundwork.platform.api.schemas import FilterIn
-
-    parsed = [FilterIn.model_validate(item) for item in items]  # the API's validation of a filter
-    return [MetadataFilter(f.key, f.op, f.value) for f in parsed]
 
 
 class ServicesKnowledge:
@@ -89,13 +81,16 @@ class ServicesKnowledge:
     ) -> Json:
         services, principal = self._services, self._principal
         rid = _new_request_id()
+        body = SearchRequest.model_validate(  # the API's validation of the same request
+            {"query": query, "datastore_ids": list(datastores), "filters": list(filters), "top_k": top_k, "mode": mode}
+        )
         result = services.search.search(
             SearchQuery(
-                query=query,
-                datastore_ids=list(datastores),
-                top_k=top_k or services.settings.retrieval.default_top_k,
-                mode=SearchMode(mode),
-                filters=_filters(filters),
+                query=body.query,
+                datastore_ids=body.datastore_ids,
+                top_k=body.top_k or services.settings.retrieval.default_top_k,
+                mode=body.mode,
+                filters=[MetadataFilter(f.key, f.op, f.value) for f in body.filters],
             ),
             principal,
         )
@@ -118,12 +113,21 @@ class ServicesKnowledge:
         top_k: int | None,
         conversation_id: str | None,
     ) -> Json:
+        body = AnswerIn.model_validate(  # the API's validation of the same request
+            {
+                "question": question,
+                "datastore_ids": list(datastores),
+                "filters": list(filters),
+                "conversation_id": conversation_id,
+                "top_k": top_k,
+            }
+        )
         request = AnswerRequest(
-            question=question,
-            datastore_ids=list(datastores),
-            filters=_filters(filters),
-            conversation_id=conversation_id,
-            top_k=top_k,
+            question=body.question,
+            datastore_ids=body.datastore_ids,
+            filters=[MetadataFilter(f.key, f.op, f.value) for f in body.filters],
+            conversation_id=body.conversation_id,
+            top_k=body.top_k,
             surface="mcp",
         )
         token = request_id.set(_new_request_id())
