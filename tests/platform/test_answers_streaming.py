@@ -104,6 +104,22 @@ def test_claims_stream_as_they_pass_and_the_answer_is_exactly_them(
     assert 0 < timings["ttft_ms"] <= timings["first_verified_claim_ms"] < timings["total_ms"]
 
 
+def test_sources_are_numbered_in_order_of_first_appearance(client: TestClient, model: ScriptedChatServer) -> None:
+    restore = "To restore a backup, stop the API servers, run groundwork restore with the snapshot name"
+
+    def reply(messages: Any) -> str:  # cite the restore passage first, whatever its number in the prompt
+        prompt = messages[-1]["content"]
+        numbers = {line[1 : line.index("]")] for line in prompt.splitlines() if line.startswith("[")}
+        cited = next(n for n in sorted(numbers) if restore.split(",")[0] in prompt.split(f"[{n}]", 1)[1][:400])
+        return f"{restore} [{cited}]. The metadata database is backed up every night at 02:00 UTC. Done here."
+
+    model.reply = reply
+    done = stream(client, "How do I restore a backup, and when is the metadata database backed up?")[-1][2]
+    assert done["answer"].startswith(restore) and "[1]" in done["answer"].split(".")[0], done["answer"]
+    assert [c["number"] for c in done["citations"]] == list(range(1, len(done["citations"]) + 1))
+    assert "Restores" in done["citations"][0]["heading_path"]
+
+
 def test_the_draft_is_sent_only_when_asked_and_labelled(client: TestClient) -> None:
     question = "When is the metadata database backed up?"
     assert "draft" not in [name for _, name, _ in stream(client, question)]

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from groundwork.platform.access.principal import Principal
+from groundwork.platform.answers.citations import CitationOrder
 from groundwork.platform.answers.context import Passage, TokenCounter
 from groundwork.platform.answers.safety import LinkPolicy
 from groundwork.platform.answers.streaming import ClaimGate, Released
@@ -39,6 +40,9 @@ class AnswerRun:
     fallback: dict[str, Any] | None = None
     usage: dict[str, int] | None = None
     sent_sources: set[int] = field(default_factory=set)
+    """Prompt numbers of the sources whose citation objects were sent with a claim."""
+    numbering: CitationOrder = field(default_factory=CitationOrder)
+    """Display numbers of the sources, in order of first appearance in what was shown."""
     quote: asyncio.Future[str] | None = None
     """The extractive answer, computed ahead once a claim of the model failed (the fallback may need it)."""
 
@@ -55,20 +59,23 @@ class AnswerRun:
 
 
 def claim_event(run: AnswerRun, released: Released) -> AnswerEvent:
+    """A released claim as the reader gets it: sources numbered in order of first appearance (`CitationOrder`),
+    with the citation objects of sources not sent before."""
     claim = released.verdict.claim
     numbers = [n for n in claim.citations if n in run.sources]
     fresh = [n for n in numbers if n not in run.sent_sources]
     run.sent_sources.update(fresh)
     index = next(i for i in range(len(run.gate.shown) - 1, -1, -1) if run.gate.shown[i] is released)
+    text, shown_numbers = run.numbering.apply(run.policy.sanitize(claim.text.strip()), numbers)
     data = {
         "index": index,
-        "text": run.policy.sanitize(claim.text.strip()),
+        "text": text,
         "separator": separator(run.gate.shown, index),
-        "citations": numbers,
+        "citations": shown_numbers,
         "verdict": "supported" if released.verdict.supported else "unsupported",
         "score": released.verdict.score,
         "origin": released.origin,
-        "sources": [asdict(citation_of(run.passages[n - 1])) for n in fresh],
+        "sources": [asdict(citation_of(run.passages[n - 1], run.numbering.number(n))) for n in fresh],
     }
     return AnswerEvent("claim", data)
 
@@ -80,15 +87,14 @@ def final_result(run: AnswerRun) -> AnswerResult:
     answer_text = REFUSAL
     if shown:
         mode = "extractive" if any(r.origin == "extractive" for r in shown) else "generated"
-        answer_text = "".join(
-            separator(shown, i) + policy.sanitize(r.verdict.claim.text.strip()) for i, r in enumerate(shown)
-        )
-    used = sorted({n for r in shown for n in r.verdict.claim.citations if n in run.sources})
+        texts = [run.numbering.apply(policy.sanitize(r.verdict.claim.text.strip()), [])[0] for r in shown]
+        answer_text = "".join(separator(shown, i) + text for i, text in enumerate(texts))
+    used = sorted({n for r in shown for n in r.verdict.claim.citations if n in run.sources}, key=run.numbering.number)
     run.timings["total_ms"] = run.elapsed_ms()
     return AnswerResult(
         answer=answer_text,
-        citations=[citation_of(run.passages[n - 1]) for n in used],
-        claims=[claim_result(v, policy) for v in run.gate.checked],
+        citations=[citation_of(run.passages[n - 1], run.numbering.number(n)) for n in used],
+        claims=[claim_result(v, policy, run.numbering) for v in run.gate.checked],
         refused=mode == "refusal",
         mode=mode,
         retrieved=run.hits,
@@ -141,10 +147,11 @@ def hit_summary(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def citation_of(passage: Passage) -> Citation:
+def citation_of(passage: Passage, number: int | None = None) -> Citation:
+    """The citation of `passage`, shown as `[number]` (default: its number in the prompt)."""
     hit = passage.hit
     return Citation(
-        number=passage.number,
+        number=passage.number if number is None else number,
         chunk_id=hit.chunk_id,
         document_id=hit.document_id,
         datastore_id=hit.datastore_id,
@@ -158,10 +165,12 @@ def citation_of(passage: Passage) -> Citation:
     )
 
 
-def claim_result(verdict: ClaimVerdict, policy: LinkPolicy) -> ClaimResult:
+def claim_result(verdict: ClaimVerdict, policy: LinkPolicy, numbering: CitationOrder) -> ClaimResult:
+    """A checked claim, numbered as the answer is (a source the answer does not cite gets the next number)."""
+    text, numbers = numbering.apply(policy.sanitize(verdict.claim.text), list(verdict.claim.citations))
     return ClaimResult(
-        text=policy.sanitize(verdict.claim.text),
-        citations=list(verdict.claim.citations),
+        text=text,
+        citations=numbers,
         supported=verdict.supported,
         score=verdict.score,
         reasons=list(verdict.reasons),
