@@ -114,14 +114,18 @@ class CalibrationConfig(BaseModel):
 
     enabled: bool = True
     """Calibrate each datastore's fusion weights at index time (stored in its index manifest)."""
-    queries: int = Field(default=200, ge=10, le=2000)
-    """Pseudo-queries per calibration (each one short sentence embedded and searched)."""
+    queries: int = Field(default=100, ge=10, le=2000)
+    """Most pseudo-queries per calibration (each one short sentence embedded and searched); a datastore of
+    n chunks gets min(queries, n / 20)."""
     min_chunks: int = Field(default=50, ge=10)
     """Datastores with fewer chunks are not calibrated (the configured weights apply)."""
     regrow: float = Field(default=2.0, gt=1.0)
     """Re-calibrate when the chunk count has grown (or shrunk) by this factor since the last calibration."""
-    candidates: int = Field(default=100, ge=10)
+    candidates: int = Field(default=50, ge=10)
     """Results each ranker returns per pseudo-query."""
+    guard: float = Field(default=0.5, ge=0.0, le=1.0)
+    """The calibrated weight replaces the fixed one only when the weaker ranker's pseudo-query MRR is below
+    this share of the stronger one's (a ranker that clearly fails on this datastore); 1.0: always."""
 
 
 class RerankConfig(BaseModel):
@@ -163,7 +167,7 @@ class RetrievalConfig(BaseModel):
     fusion_weights: Literal["calibrated", "fixed"] = "calibrated"
     """`calibrated`: each datastore's weights from its calibration (`retrieval.calibration`), the fixed
     `dense_weight` / `lexical_weight` until it has one; `fixed`: always the fixed weights."""
-    query_weighting: Literal["none", "spread"] = "none"
+    query_weighting: Literal["none", "spread"] = "spread"
     """`spread`: per query, shift weight towards the ranker whose best scores stand out (hybrid.py)."""
     dense_weight: float = 0.5
     """Weight of dense (embedding) results in hybrid fusion (with `fusion_weights=fixed`, or before a
@@ -174,6 +178,12 @@ class RetrievalConfig(BaseModel):
     """When and how datastores are calibrated."""
     rerank: RerankConfig = Field(default_factory=RerankConfig)
     """The optional reranker after fusion."""
+
+    @property
+    def dense_share(self) -> float:
+        """The fixed dense weight as a share of both weights (the prior calibration keeps)."""
+        total = self.dense_weight + self.lexical_weight
+        return self.dense_weight / total if total > 0 else 0.5
     rrf_k: int = 60
     """RRF damping constant."""
     candidates: int = 100

@@ -162,7 +162,12 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
             checkpoint_interval=index_config.checkpoint_interval_seconds,
             mode="shared" if celery_mode else "exclusive",
             refresh_interval=settings.celery.index_refresh_seconds,
-            calibrator=Calibrator(database, embedder.embed_queries, settings.retrieval.calibration),
+            calibrator=Calibrator(
+                database,
+                embedder.embed_queries,
+                settings.retrieval.calibration,
+                prior=settings.retrieval.dense_share,
+            ),
         )
         blobs = make_blob_store(settings)
         handlers: dict[str, TaskHandler] = {}

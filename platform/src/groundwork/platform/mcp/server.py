@@ -131,10 +131,13 @@ def build_server(knowledge_for: KnowledgeFor) -> GroundworkMCP:
             knowledge = await knowledge_for(ctx.headers)
             return await knowledge.passage(datastore, document_id, chunk_id, context_chars)
 
+    _add_resources(server, knowledge_for)
+    return server
+
+
+def _add_resources(server: GroundworkMCP, knowledge_for: KnowledgeFor) -> None:
     @server.resource(DATASTORE_URI, name="datastore", mime_type="application/json")
     async def datastore(datastore: str, ctx: Context) -> str:
         async with as_mcp_errors():
             found = await (await knowledge_for(ctx.headers)).datastore(datastore)
         return json.dumps(found)
-
-    return server
