@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 PACKAGED_SETS = REPO / "platform/src/groundwork/platform/eval/data/retrieval"
 SETS = ("scifact", "pubmedqa", "dapr", "argocd")
-TUNED_ON = ("scifact", "pubmedqa")
-"""The sets the fusion was chosen on; the others were written before any fusion variant was tried on them."""
+TUNED_ON = ("scifact", "pubmedqa", "dapr")
+"""The sets the fusion was chosen on; Argo CD (queries written before any fusion was tried on it) is held out."""
 
 
 def load_set(name: str, data: Path) -> RetrievalDataset:

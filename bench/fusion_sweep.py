@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS_DIR, format_table, machine_info, write_json
 from _fusion_data import SETS, TUNED_ON, PreparedSet, prepare
-from groundwork.retrieval.calibration import Calibration, calibrate, pseudo_queries
+from groundwork.retrieval.calibration import Calibration, calibrate, held_out, pseudo_queries
 from groundwork.retrieval.embedder import SentenceTransformerEmbedder
 from groundwork.retrieval.hybrid import FusionConfig, fuse
 from groundwork.retrieval.metrics import ndcg_at_k, recall_at_k
@@ -35,7 +35,10 @@ from groundwork.retrieval.store import HybridIndex
 from groundwork.retrieval.types import ScoredId
 
 CANDIDATES = 200
-CALIBRATION_QUERIES = 200
+CALIBRATION_QUERIES = 100
+PRIOR = 0.5
+EMBED_SAMPLE = 256
+"""Chunks embedded again next to calibration, to compare their costs under the same machine load."""
 Lists = tuple[list[ScoredId], list[ScoredId]]
 Ranker = Callable[[list[ScoredId], list[ScoredId]], list[int]]
 
@@ -44,7 +47,7 @@ def fixed(config: FusionConfig) -> Ranker:
     return lambda dense, lexical: [hit.id for hit in fuse(dense, lexical, config, CANDIDATES)]
 
 
-def candidates(calibration: Calibration | None) -> dict[str, Ranker]:
+def candidates(calibrations: dict[str, Calibration | None]) -> dict[str, Ranker]:
     """name -> ranking function; the calibrated ones use this set's calibration."""
     variants: dict[str, Ranker] = {
         "dense": lambda d, lx: [h.id for h in d],
@@ -64,12 +67,14 @@ def candidates(calibration: Calibration | None) -> dict[str, Ranker]:
         variants[f"max d={weight}"] = fixed(
             FusionConfig(normalization="max", dense_weight=weight, lexical_weight=1 - weight)
         )
-    if calibration is not None:
-        weight = calibration.dense_weight
-        variants["calibrated"] = fixed(FusionConfig(dense_weight=weight, lexical_weight=1 - weight))
-        variants["calibrated spread"] = fixed(
-            FusionConfig(dense_weight=weight, lexical_weight=1 - weight, query_weighting="spread")
-        )
+    for kind, calibration in calibrations.items():
+        if calibration is None:
+            continue
+        for label, weight in (("guarded", calibration.dense_weight), ("best", calibration.best_weight)):
+            variants[f"{label} {kind}"] = fixed(FusionConfig(dense_weight=weight, lexical_weight=1 - weight))
+            variants[f"{label} {kind} spread"] = fixed(
+                FusionConfig(dense_weight=weight, lexical_weight=1 - weight, query_weighting="spread")
+            )
     return variants
 
 
@@ -107,23 +112,47 @@ def run_set(prepared: PreparedSet, embedder: SentenceTransformerEmbedder) -> dic
                 )
                 for i, text in enumerate(prepared.dataset.queries[q] for q in prepared.query_ids)
             ]
-            started = time.perf_counter()
-            sample = pseudo_queries(list(enumerate(prepared.bodies)), CALIBRATION_QUERIES)
-            calibration = calibrate(
-                index, embedder.embed_queries, sample, chunk_count=len(prepared.texts), generation=0
-            )
-            calibration_seconds = time.perf_counter() - started
+            calibrations, seconds = {}, {}
+            siblings: dict[str, list[int]] = {}
+            for chunk_id, doc in enumerate(prepared.chunk_docs):
+                siblings.setdefault(doc, []).append(chunk_id)
+            chunks = list(enumerate(prepared.bodies))
+            by_chunk = {c: siblings[doc] for c, doc in enumerate(prepared.chunk_docs)}
+            sample_texts = prepared.texts[:: max(1, len(prepared.texts) // EMBED_SAMPLE)][:EMBED_SAMPLE]
+            wall, cpu = time.perf_counter(), time.process_time()
+            embedder.embed_documents(sample_texts)
+            scale = len(prepared.texts) / len(sample_texts)
+            embed_now = {"wall": (time.perf_counter() - wall) * scale, "cpu": (time.process_time() - cpu) * scale}
+            for kind in ("sentence", "ict"):
+                started, cpu = time.perf_counter(), time.process_time()
+                limit = min(CALIBRATION_QUERIES, max(10, len(chunks) // 20))
+                sample = pseudo_queries(chunks, limit if kind == "sentence" else 5 * limit)
+                if kind == "ict":
+                    sample = held_out(sample, by_chunk)[:limit]
+                calibrations[kind] = calibrate(
+                    index,
+                    embedder.embed_queries,
+                    sample,
+                    chunk_count=len(chunks),
+                    generation=0,
+                    prior=PRIOR,
+                    candidates=50,
+                )
+                seconds[kind] = time.perf_counter() - started
+                seconds[f"{kind}_cpu"] = time.process_time() - cpu
         finally:
             index.close()
-    results = {name: score(prepared, lists, ranker) for name, ranker in candidates(calibration).items()}
+    results = {name: score(prepared, lists, ranker) for name, ranker in candidates(calibrations).items()}
     return {
         "tuned_on": prepared.name in TUNED_ON,
         "documents": len(prepared.dataset.corpus),
         "chunks": len(prepared.texts),
         "queries": len(prepared.query_ids),
         "embedding_seconds": prepared.embed_seconds,
-        "calibration_seconds": calibration_seconds,
-        "calibration": calibration.as_dict() if calibration else None,
+        "calibration_seconds": seconds["ict"],
+        "calibration_seconds_by_kind": seconds,
+        "embedding_estimate_now": embed_now,
+        "calibration": {kind: c.as_dict() if c else None for kind, c in calibrations.items()},
         "results": results,
     }
 
@@ -135,18 +164,25 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
     rows = [[name, *(f"{table[s]['results'][name]['ndcg_at_10']:.4f}" for s in sets)] for name in names]
     print(format_table(headers, rows))
     print()
-    calibration_rows = [
-        [
-            s,
-            str(table[s]["chunks"]),
-            f"{table[s]['calibration']['dense_weight']:.1f}" if table[s]["calibration"] else "-",
-            f"{table[s]['calibration_seconds']:.2f}",
-            f"{table[s]['embedding_seconds']:.0f}",
-            f"{100 * table[s]['calibration_seconds'] / max(table[s]['embedding_seconds'], 1e-9):.1f}%",
-        ]
-        for s in sets
-    ]
-    print(format_table(["set", "chunks", "dense w", "calib s", "embed s", "calib/embed"], calibration_rows))
+    calibration_rows = []
+    for s in sets:
+        row, seconds, now = table[s], table[s]["calibration_seconds_by_kind"], table[s]["embedding_estimate_now"]
+        calibration_rows.append(
+            [
+                s,
+                str(row["chunks"]),
+                "/".join(
+                    f"{c['best_weight']:.1f}{'*' if c['guard_tripped'] else ''}" if c else "-"
+                    for c in row["calibration"].values()
+                ),
+                f"{seconds['ict']:.1f}",
+                f"{now['wall']:.0f}",
+                f"{100 * seconds['ict'] / max(now['wall'], 1e-9):.1f}%",
+                f"{100 * seconds['ict_cpu'] / max(now['cpu'], 1e-9):.1f}%",
+            ]
+        )
+    headers = ["set", "chunks", "best w sentence/ict (*: guard)", "calib s", "embed s (est.)", "wall %", "cpu %"]
+    print(format_table(headers, calibration_rows))
 
 
 def main() -> None:

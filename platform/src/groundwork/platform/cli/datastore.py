@@ -97,9 +97,11 @@ def show(
     if calibration:
         table.add_row(
             "calibration",
-            f"dense {calibration['dense_weight']:.1f} / lexical {calibration['lexical_weight']:.1f} from "
+            f"dense {calibration['dense_weight']:.2f} / lexical {calibration['lexical_weight']:.2f} "
+            f"({'guard tripped: best pseudo-query weight' if calibration.get('guard_tripped') else 'prior kept'}; "
+            f"best {calibration.get('best_weight', calibration['dense_weight']):.1f}) from "
             f"{calibration['pseudo_queries']} pseudo-queries at {calibration['chunk_count']} chunks "
-            f"(generation {calibration['generation']}, {calibration['seconds']:.2f} s); source-chunk MRR@10 "
+            f"(generation {calibration['generation']}, {calibration['seconds']:.2f} s); MRR@10 "
             f"dense {calibration['dense_mrr']:.3f}, lexical {calibration['lexical_mrr']:.3f}, "
             f"fused {calibration['fused_mrr']:.3f}",
         )

@@ -8,7 +8,7 @@ is "judged not relevant". A line that fits neither layout is refused with its fi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,15 +105,31 @@ def _queries(path: Path, qrels: dict[str, dict[str, int]]) -> dict[str, str]:
     return queries
 
 
-def docs_corpus(root: Path, include: str = "*.md") -> list[CorpusDocument]:
-    """A documentation folder as a corpus: one Markdown document per file, its id the path under `root`."""
+def docs_corpus(root: Path, include: str = "*.md", exclude: Sequence[str] = ()) -> list[CorpusDocument]:
+    """A documentation folder as a corpus: one Markdown document per file, its id the path under `root`;
+    files under an `exclude` prefix (relative paths) are left out."""
     if not root.is_dir():
         raise InvalidRequestError(f"{root} is not a directory")
-    return [
-        CorpusDocument(path.relative_to(root).as_posix(), "", path.read_text(encoding="utf-8"), "text/markdown")
-        for path in sorted(root.rglob(include))
-        if path.is_file()
-    ]
+    documents = []
+    for path in sorted(root.rglob(include)):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not any(relative.startswith(prefix) for prefix in exclude):
+            documents.append(CorpusDocument(relative, "", path.read_text(encoding="utf-8"), "text/markdown"))
+    return documents
+
+
+def _corpus_exclusions(directory: Path) -> list[str]:
+    """`corpus.json` of a queries+qrels-only set: {"exclude": [path prefixes of the docs folder to leave out]}."""
+    spec = directory / "corpus.json"
+    if not spec.exists():
+        return []
+    try:
+        exclude = json.loads(spec.read_text(encoding="utf-8")).get("exclude", [])
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise InvalidRequestError(f"{spec}: expected a JSON object with an `exclude` list") from exc
+    if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
+        raise InvalidRequestError(f"{spec}: `exclude` must be a list of path prefixes")
+    return exclude
 
 
 def load_beir(directory: Path, split: str = "test", docs: Path | None = None) -> RetrievalDataset:
@@ -123,7 +139,7 @@ def load_beir(directory: Path, split: str = "test", docs: Path | None = None) ->
     qrels = read_qrels(directory / "qrels" / f"{split}.tsv")
     queries = _queries(directory / "queries.jsonl", qrels)
     if docs is not None:
-        corpus = docs_corpus(docs)
+        corpus = docs_corpus(docs, exclude=_corpus_exclusions(directory))
     elif (directory / "corpus.jsonl").exists():
         corpus = [
             CorpusDocument(str(d["_id"]), str(d.get("title") or ""), str(d.get("text") or ""))
