@@ -22,6 +22,9 @@ import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+AT_PROVIDER = httpx.Client(timeout=30)
+"""The browser's requests to the provider's pages (one client: building one costs a TLS context each time)."""
+
 Tamper = Callable[[dict[str, Any], dict[str, Any]], str]
 """(ID-token claims, the provider's private JWK) -> the ID token to hand out instead."""
 
@@ -53,7 +56,7 @@ class Provider:
     tamper: list[Tamper | None] = field(default_factory=lambda: [None])
 
     def set_user(self, sub: str, claims: dict[str, Any]) -> None:
-        assert httpx.put(f"{self.url}/users/{sub}", json=claims).status_code == 204
+        assert AT_PROVIDER.put(f"{self.url}/users/{sub}", json=claims).status_code == 204
 
     @contextmanager
     def misbehaving(self, tamper: Tamper) -> Iterator[None]:
@@ -113,7 +116,7 @@ def authorize(browser: httpx.Client, login_path: str, sub: str) -> tuple[httpx.R
     followed yet (returned is the login response and the provider's redirect back)."""
     started = browser.get(login_path)
     assert started.status_code == 303, started.text
-    approved = httpx.post(started.headers["location"], data={"sub": sub})
+    approved = AT_PROVIDER.post(started.headers["location"], data={"sub": sub})
     assert approved.status_code == 302, approved.text
     back = approved.headers["location"]
     query = parse_qs(urlparse(back).query)
@@ -158,7 +161,7 @@ def cookie_session(client: Any, provider_id: str, sub: str) -> CookieSession:
     started = client.get(f"/auth/oidc/{provider_id}/login", follow_redirects=False)
     assert started.status_code == 303, started.text
     browser = started.cookies["gw_sign_in"]
-    approved = httpx.post(started.headers["location"], data={"sub": sub})
+    approved = AT_PROVIDER.post(started.headers["location"], data={"sub": sub})
     back = urlparse(approved.headers["location"])
     done = client.get(f"{back.path}?{back.query}", headers={"Cookie": f"gw_sign_in={browser}"}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/", done.headers.get("location")

@@ -25,12 +25,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from groundwork.platform.access.principal import Principal
-from groundwork.platform.config import AccessConfig, AnswersConfig, GenerationConfig, IngestionConfig
+from groundwork.platform.config import (
+    AccessConfig,
+    AnswersConfig,
+    GenerationConfig,
+    IngestionConfig,
+    OidcProviderConfig,
+)
 from groundwork.platform.db.models import Chunk
 from groundwork.serving.testing import ScriptedChatServer
 
 from ..conftest import admin_key, api_client, make_settings
 from .helpers import bearer, upload, wait_job
+from .oidc_support import Provider, cookie_session, run_provider
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +81,8 @@ class Matrix:
     users: list[User]
     docs: list[Doc]
     log: list[str] = field(default_factory=list)
+    provider: Provider | None = None
+    """The OIDC provider every user can also sign in with (its claims: email, tenant, groups)."""
 
     def readable(self, user: User, doc: Doc) -> bool:
         """The oracle: the platform's rule, written out independently of its code."""
@@ -138,12 +147,22 @@ def repeat_canary_sentences(messages: list[dict[str, Any]]) -> str:
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     rng = random.Random(20261202)
     model = ScriptedChatServer(repeat_canary_sentences, chunk_chars=48)
+    provider_context = run_provider()
+    provider = provider_context.__enter__()
+    oidc = OidcProviderConfig(
+        id="idp",
+        issuer=provider.url,
+        client_id="groundwork",
+        client_secret="matrix",
+        tenant_claim="tenant",
+        create_users=False,
+    )
     settings = make_settings(
         tmp_path_factory.mktemp("canaries") / "data",
         generation=GenerationConfig(backend="remote", base_url=model.url),
         ingestion=IngestionConfig(workers=1, batch_size=16),
         answers=AnswersConfig(context_documents=0, top_k=10),
-        access=AccessConfig(rate_limit_per_minute=0),
+        access=AccessConfig(rate_limit_per_minute=0, oidc_providers=[oidc]),
     )
     log: list[str] = []
     recorder = Recorder(log)
@@ -179,6 +198,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
                     key = client.post("/v1/admin/api-keys", json={"user": name}, headers=admin)
                     assert key.status_code == 201, key.text
                     users.append(User(tenant, name, role, groups, key.json()["token"]))
+                    claims = {"email": name, "tenant": tenant, "groups": sorted(groups)}
+                    provider.set_user(f"{tenant}-{position}", claims)
                 assert client.post("/v1/datastores", json={"name": "kb"}, headers=admin).status_code == 201
                 for index in range(DOCUMENTS_PER_TENANT):
                     canary = f"zqcanary{rng.getrandbits(40):010x}"
@@ -203,11 +224,12 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             for doc in docs:
                 doc.chunk = first[doc.id]
             log.clear()
-            yield Matrix(client, model, users, docs, log)
+            yield Matrix(client, model, users, docs, log, provider)
     finally:
         root.removeHandler(recorder)
         root.setLevel(previous_level)
         model.close()
+        provider_context.__exit__(None, None, None)
 
 
 def _path(name: str) -> str:
@@ -327,6 +349,53 @@ def test_no_user_ever_sees_a_canary_it_may_not_read(matrix: Matrix) -> None:
     assert tally.leaks == [], tally.leaks[:20]
     assert tally.checks > 60 * 60
     print(f"canary matrix: {len(matrix.users)} users, {len(matrix.docs)} documents, {tally.checks} checks, 0 leaks")  # noqa: T201
+
+
+def test_oidc_signed_in_sessions_see_exactly_what_their_keys_see(matrix: Matrix) -> None:
+    """The same matrix through browser sessions: every user signs in with the identity provider, and its
+    session reads exactly the documents its ACLs allow; a sample also asks for answers. Shares the matrix's
+    fixture (the documents and users), so it adds seconds, not minutes."""
+    client, tally = matrix.client, Tally()
+    every_canary = " ".join(d.canary for d in matrix.docs)
+    subjects = {(u.tenant, u.name): f"{u.tenant}-{USER_NAMES.index(u.name)}" for u in matrix.users}
+    admin_header = client.headers.pop("Authorization")  # the cookie is the only credential here
+    try:
+        _through_sessions(matrix, tally, every_canary, subjects)
+    finally:
+        client.headers["Authorization"] = admin_header
+    assert tally.leaks == [], tally.leaks[:20]
+    assert tally.checks > 2 * len(matrix.users)
+    print(f"canary matrix over OIDC sessions: {len(matrix.users)} users, {tally.checks} checks, 0 leaks")  # noqa: T201
+
+
+def _through_sessions(matrix: Matrix, tally: Tally, every_canary: str, subjects: dict[tuple[str, str], str]) -> None:
+    client = matrix.client
+    for position, user in enumerate(matrix.users):
+        who = f"{user.tenant}/{user.name} (session)"
+        session = cookie_session(client, "idp", subjects[(user.tenant, user.name)])
+        hidden, readable = matrix.hidden_canaries(user), matrix.readable_ids(user)
+        me = client.get("/v1/me", headers=session.headers()).json()
+        assert (me["tenant_id"], me["name"], me["method"]) == (user.tenant, user.name, "session"), who
+        assert set(me["groups"]) == user.groups, who
+        body = {"query": every_canary, "datastore_ids": ["kb"], "top_k": 200, "mode": "lexical"}
+        response = client.post("/v1/search", json=body, headers=session.headers(changing=True))
+        assert _hit_documents(response) == readable, who
+        tally.check(f"{who} search", response.text, hidden)
+        listing = client.get("/v1/datastores/kb/documents", headers=session.headers())
+        assert {d["id"] for d in listing.json()["items"]} == readable, who
+        tally.check(f"{who} listing", listing.text, hidden)
+        for doc in [d for d in matrix.docs if d.id not in readable][position % 5 :: 17]:
+            refused = client.get(
+                f"/v1/datastores/kb/documents/{doc.id}/preview?chunk_id={doc.chunk}", headers=session.headers()
+            )
+            assert refused.status_code == 404, (who, doc.id)
+        if position % 20 == 0:  # one per tenant: answers cost the most, the search above is the strict check
+            unsigned = client.post("/v1/search", json=body, headers=session.headers())
+            assert unsigned.status_code == 403 and unsigned.json()["error"]["code"] == "csrf_failed"
+            question = {"question": QUESTION, "datastore_ids": ["kb"]}
+            answer = client.post("/v1/answer", json=question, headers=session.headers(changing=True))
+            assert answer.status_code == 200, answer.text
+            tally.check(f"{who} answer", answer.text, hidden)
 
 
 def _searchable(client: TestClient, user: User, doc: Doc) -> bool:

@@ -62,6 +62,9 @@ class OidcProvider:
         self._metadata: dict[str, Any] | None = None
         self._jwks: dict[str, Any] | None = None
         self._fetched_at = 0.0
+        # One connection pool (and TLS context, costly to build) for every request to this provider.
+        self._transport = httpx2.HTTPTransport()
+        self._http = httpx2.Client(transport=self._transport, timeout=timeout)
 
     @property
     def id(self) -> str:
@@ -73,7 +76,7 @@ class OidcProvider:
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            response = httpx2.get(url, timeout=self._timeout)
+            response = self._http.get(url)
             response.raise_for_status()
             body = response.json()
         except (httpx2.HTTPError, ValueError) as exc:
@@ -109,6 +112,8 @@ class OidcProvider:
             raise SignInRefused("provider_unreachable", f"the provider's JWKS cannot be read: {exc}") from exc
 
     def _client(self, redirect_uri: str) -> OAuth2Client:
+        """A client for one sign-in (authlib's clients keep the last token: never shared across sign-ins), on
+        the provider's shared transport (so it is not closed: the transport outlives it)."""
         scopes = ["openid", *(s for s in self.config.scopes if s != "openid")]
         return OAuth2Client(
             client_id=self.config.client_id,
@@ -117,27 +122,26 @@ class OidcProvider:
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
             timeout=self._timeout,
+            transport=self._transport,
         )
 
     def authorization_url(self, redirect_uri: str, *, state: str, nonce: str, code_verifier: str) -> str:
-        with self._client(redirect_uri) as client:
-            url, _ = client.create_authorization_url(
-                self.metadata()["authorization_endpoint"], state=state, code_verifier=code_verifier, nonce=nonce
-            )
+        url, _ = self._client(redirect_uri).create_authorization_url(
+            self.metadata()["authorization_endpoint"], state=state, code_verifier=code_verifier, nonce=nonce
+        )
         return str(url)
 
     def exchange(self, code: str, *, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
         """The token endpoint's answer for `code` (it must hold an ID token)."""
         try:
-            with self._client(redirect_uri) as client:
-                token = dict(
-                    client.fetch_token(
-                        self.metadata()["token_endpoint"],
-                        grant_type="authorization_code",
-                        code=code,
-                        code_verifier=code_verifier,
-                    )
+            token = dict(
+                self._client(redirect_uri).fetch_token(
+                    self.metadata()["token_endpoint"],
+                    grant_type="authorization_code",
+                    code=code,
+                    code_verifier=code_verifier,
                 )
+            )
         except (OAuth2Error, OAuthError) as exc:
             raise SignInRefused("code_rejected", f"the provider refused the code: {exc.error}") from exc
         except httpx2.HTTPError as exc:
