@@ -372,6 +372,16 @@ class AnswersConfig(BaseModel):
     """The unknown-word check applies only when no passage is this similar to the question (cosine): a
     passage that close is about what was asked even if the question names it differently (PubMedQA titles
     use words their abstracts don't; no unanswerable Dapr question came above 0.66)."""
+    names_gate: Literal["refuse", "caveat", "off"] = "refuse"
+    """A question naming something (identifier, acronym, product) that no retrieved passage mentions in any
+    normalised form: refused while the best passage is below `names_caveat_relevance`, else answered with a
+    caveat (`caveat`: always a caveat; `off`: not checked). See docs/answers.md."""
+    names_caveat_relevance: float = Field(default=0.55, ge=-1.0, le=2.0)
+    """From this best-passage cosine on, missing names give a caveat instead of a refusal."""
+    vocabulary_gate: Literal["refuse", "caveat", "off"] = "refuse"
+    """What a question with words no document contains (the unknown-word check) gets."""
+    vocabulary_max_unknown: int = Field(default=0, ge=0)
+    """Unknown words the vocabulary gate tolerates (answering with a caveat) before it refuses."""
     context_documents: int = Field(default=1, ge=0)
     """Passages from at most this many documents, in retrieval order, go to the language model (0: all).
     On the Dapr set the model's citations of the top-ranked document were right 82% of the time, of the

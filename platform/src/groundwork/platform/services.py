@@ -22,6 +22,7 @@ from groundwork.platform.access.scim import ScimService
 from groundwork.platform.access.sessions import SessionStore
 from groundwork.platform.access.sign_in import SignInService
 from groundwork.platform.access.tokens import TokenVerifier
+from groundwork.platform.answers.gates import GatePolicy
 from groundwork.platform.answers.service import AnswerService, AnswerSettings
 from groundwork.platform.answers.verification import ClaimVerifier
 from groundwork.platform.calibration import Calibrator
@@ -259,6 +260,12 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                 vocabulary_min_chunks=settings.answers.vocabulary_min_chunks,
                 vocabulary_max_relevance=settings.answers.vocabulary_max_relevance,
                 context_documents=settings.answers.context_documents,
+                gates=GatePolicy(
+                    names=settings.answers.names_gate,
+                    names_caveat_relevance=settings.answers.names_caveat_relevance,
+                    vocabulary=settings.answers.vocabulary_gate,
+                    vocabulary_max_unknown=settings.answers.vocabulary_max_unknown,
+                ),
             ),
             admission=GenerationAdmission(
                 settings.generation.max_concurrent,

@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import Stemmer
+
 from groundwork.platform.answers.citations import Claim, parse_claims
 from groundwork.platform.answers.verification import ClaimVerdict, ClaimVerifier
 
@@ -113,11 +115,20 @@ def check_claims(verifier: ClaimVerifier, claims: Sequence[Claim], sources: Mapp
     if not claims:
         return []
     verdicts = verifier.verify(claims, sources)
-    retry = [i for i, v in enumerate(verdicts) if not v.supported]
-    if not retry or not sources:
+    stems = _Stems()
+    passages = {n: stems.of(text) for n, text in sources.items()}
+    retry: list[int] = []
+    candidates: list[Claim] = []
+    for i, verdict in enumerate(verdicts):
+        # Only passages holding most of the claim's words can support it (a unit's words are a subset of its
+        # passage's, and verification needs `min_coverage` of them): a hopeless claim costs no second embedding.
+        words = stems.of(verdict.claim.text_without_markers, content=True)
+        able = tuple(n for n, have in passages.items() if words and len(words & have) >= PREFILTER * len(words))
+        if not verdict.supported and able:
+            retry.append(i)
+            candidates.append(replace(verdict.claim, citations=able, invalid_citations=()))
+    if not retry:
         return verdicts
-    every_source = tuple(sorted(sources))
-    candidates = [replace(verdicts[i].claim, citations=every_source, invalid_citations=()) for i in retry]
     for i, verdict in zip(retry, verifier.verify(candidates, sources), strict=True):
         if verdict.supported and verdict.best_source is not None:
             original = verdicts[i].claim
@@ -130,6 +141,27 @@ def check_claims(verifier: ClaimVerifier, claims: Sequence[Claim], sources: Mapp
             note = "citation added" if not original.citations else "citation corrected"
             verdicts[i] = replace(verdict, claim=claim, reasons=(note,))
     return verdicts
+
+
+PREFILTER = 0.5
+"""Re-attribution tries a passage only if it holds at least this share of the claim's content words (stemmed;
+the verifier itself requires `min_coverage`, 0.8 by default, of one evidence unit)."""
+_WORDS = re.compile(r"[a-z0-9]+")
+_STOP_TEXT = "the and for are was were with that this from into have has had not but can its you your"
+_SHORT_STOP = frozenset(_STOP_TEXT.split())
+
+
+class _Stems:
+    """Snowball stems of a text's words (one per `check_claims` call: the stemmer is not thread-safe)."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def of(self, text: str, *, content: bool = False) -> frozenset[str]:
+        words = _WORDS.findall(text.lower())
+        if content:
+            words = [w for w in words if len(w) > 2 and w not in _SHORT_STOP and not w.isdigit()]
+        return frozenset(self._stemmer.stemWords(words))
 
 
 def with_marker(text: str, number: int) -> str:
