@@ -88,7 +88,7 @@ def _quoted_code(question: str, chosen: list[tuple[Passage, str]], passages: Seq
         for snippet in snippets(passage.text):
             distance = abs(snippet.start - at) if at >= 0 else 10_000 + snippet.start
             candidates.append((passage.number, snippet, distance))
-    found = best_snippet([*named_terms(question), *content_words(question)], candidates)
+    found = best_snippet([*named_terms(question), *content_words(question)], candidates, question)
     return "" if found is None else fenced(found[1], found[0])
 
 

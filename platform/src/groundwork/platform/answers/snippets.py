@@ -28,7 +28,8 @@ _PROSE = re.compile(r"[a-z]{3,} [a-z]{3,} [a-z]{3,} [a-z]{3,} [a-z]{3,}[^|]*[.:]
 HOW_TO = re.compile(
     r"\b(how (?:do|can|to|would|should)|how'?d|example|snippet|config(?:ure)?|cfg|set ?up|enable|disable|turn on|"
     r"install|command|cmd|cli|flag|annotation|yaml|json|syntax|spec|manifest|code|write|add|create|run|use|"
-    r"return|mount|override|define|declare|pass|expose|restrict|deploy|sync|login|connect|generate|hide|mark)\b",
+    r"return|mount|override|define|declare|pass|expose|restrict|deploy|sync|login|connect|generate|hide|mark|"
+    r"backup|back up|restore|rollback|roll back|upgrade|migrate|export|import|delete|remove|rotate|scale|test)\b",
     re.IGNORECASE,
 )
 
@@ -98,8 +99,18 @@ def question_stems(words: Iterable[str]) -> list[tuple[tuple[str, ...], ...]]:
     return [forms(w) for w in words]
 
 
-def best_snippet(words: Iterable[str], candidates: Iterable[tuple[int, Snippet, int]]) -> tuple[int, Snippet] | None:
-    """The snippet sharing most question words (at least one), nearest the quoted sentence on ties.
+_WANTS = {
+    "bash": re.compile(r"\b(cli|command|cmd|terminal|shell|flag|run|install|kubectl|argocd)\b", re.I),
+    "yaml": re.compile(r"\b(ya?ml|manifest|spec|annotation|configmap|cm|crd)\b", re.I),
+    "python": re.compile(r"\b(python|code|function|decorator|class)\b", re.I),
+}
+
+
+def best_snippet(
+    words: Iterable[str], candidates: Iterable[tuple[int, Snippet, int]], question: str = ""
+) -> tuple[int, Snippet] | None:
+    """The snippet sharing most question words (at least one), of the kind the question asks for ("via cli":
+    a command; "in the manifest": YAML), nearest the quoted sentence on ties.
 
     `candidates` are (passage number, snippet, distance in characters from the quoted sentence)."""
     alternatives = question_stems(words)
@@ -108,6 +119,8 @@ def best_snippet(words: Iterable[str], candidates: Iterable[tuple[int, Snippet, 
         score = _overlap(alternatives, snippet.text)  # type: ignore[arg-type]
         if score == 0:
             continue
+        wanted = _WANTS.get(snippet.language)
+        score += 2 if wanted is not None and wanted.search(question) else 0
         key = (score, -distance)
         if best is None or key > best[0]:
             best = (key, number, snippet)
