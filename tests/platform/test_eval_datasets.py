@@ -87,3 +87,34 @@ def test_modes_parse_and_refuse_unknown_names() -> None:
     assert "calibrated-spread" in parse_modes("all")
     with pytest.raises(InvalidRequestError, match="unknown mode"):
         parse_modes("dense,best")
+
+
+def test_eval_retrieval_modes_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from groundwork.platform.cli.main import app
+
+    folder = tmp_path / "tiny"
+    docs = {
+        "d1": ("Vitamin D", "Vitamin D deficiency is common in winter and weakens bones."),
+        "d2": ("Kubernetes", "A deployment keeps the requested number of pod replicas running."),
+        "d3": ("Coffee", "Caffeine blocks adenosine receptors and keeps people awake."),
+    }
+    _write(
+        folder / "corpus.jsonl",
+        "".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in docs.items()),
+    )
+    _write(folder / "queries.jsonl", json.dumps({"_id": "q1", "text": "why do bones get weak in winter"}) + "\n")
+    _write(folder / "qrels" / "test.tsv", "q1\td1\t2\n")  # headerless, graded
+    monkeypatch.setenv("GROUNDWORK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GROUNDWORK_GENERATION__BACKEND", "none")
+    out = tmp_path / "report.json"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["eval", "retrieval", "--beir", str(folder), "--modes", "dense,hybrid,rrf,spread", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    scores = {row["mode"]: row["ndcg_at_10"] for row in json.loads(out.read_text())["results"]}
+    assert list(scores) == ["dense", "hybrid", "rrf", "spread"] and scores["hybrid"] == 1.0
+    refused = runner.invoke(app, ["eval", "retrieval", "--beir", str(folder), "--modes", "calibrated"])
+    assert refused.exit_code == 1 and "calibration" in refused.output

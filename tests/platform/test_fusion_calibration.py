@@ -119,7 +119,9 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_reranker_slot_orders_search_hits_by_the_model(tmp_path: Path, tiny_cross_encoder: Path) -> None:
     rerank = RerankConfig(enabled=True, kind="cross-encoder", model=str(tiny_cross_encoder), candidates=8)
-    services = build_services(make_settings(tmp_path / "data", retrieval=RetrievalConfig(rerank=rerank)), owner="pytest")
+    services = build_services(
+        make_settings(tmp_path / "data", retrieval=RetrievalConfig(rerank=rerank)), owner="pytest"
+    )
     try:
         datastore_id = services.documents.create_datastore(OPERATOR, "papers").id
         services.documents.submit(OPERATOR, datastore_id, scifact(0, 6))

@@ -45,9 +45,7 @@ def test_spread_weighting_trusts_the_ranker_whose_best_hit_stands_out() -> None:
     dense = [ScoredId(1, 0.80), *(ScoredId(i, 0.30) for i in range(2, 12))]
     lexical = [ScoredId(5, 10.0), *(ScoredId(i, 9.9) for i in (6, 7, 8, 9, 10, 11, 12)), ScoredId(2, 1.0)]
     plain = fuse(dense, lexical, FusionConfig(dense_weight=0.3, lexical_weight=0.7), k=3)
-    adaptive = fuse(
-        dense, lexical, FusionConfig(dense_weight=0.3, lexical_weight=0.7, query_weighting="spread"), k=3
-    )
+    adaptive = fuse(dense, lexical, FusionConfig(dense_weight=0.3, lexical_weight=0.7, query_weighting="spread"), k=3)
     assert plain[0].id == 5
     assert adaptive[0].id == 1
 

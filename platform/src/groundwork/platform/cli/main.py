@@ -432,7 +432,9 @@ def eval_retrieval(
             follow_jobs(backend, backend.submit(datastore_id, corpus_documents(dataset)), console)
             ingest_seconds = time.perf_counter() - started
             with Progress(console=console) as progress:
-                results = score_modes(backend, dataset, datastore_id, selected_modes, progress)
+                results = score_modes(
+                    backend, dataset, datastore_id, selected_modes, progress, strict=modes != "all"
+                )
             calibration = datastore_calibration(backend, datastore_id)
     except PlatformError as exc:
         _fail(exc)
@@ -456,7 +458,7 @@ def eval_retrieval(
         "documents": len(dataset.corpus),
         "queries": len(dataset.queries),
         "ingest_seconds": ingest_seconds,
-        "retrieval": settings.retrieval.model_dump(),
+        "retrieval": settings.retrieval.model_dump(mode="json"),
         "calibration": calibration.as_dict() if calibration else None,
         "chunking": settings.chunking.model_dump(),
         "embedding_model": settings.embedding.model,

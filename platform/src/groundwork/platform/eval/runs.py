@@ -39,11 +39,21 @@ def datastore_calibration(backend: Backend, datastore_id: str) -> Calibration | 
 
 
 def score_modes(
-    backend: Backend, dataset: RetrievalDataset, datastore_id: str, modes: Sequence[str], progress: Progress
+    backend: Backend,
+    dataset: RetrievalDataset,
+    datastore_id: str,
+    modes: Sequence[str],
+    progress: Progress,
+    *,
+    strict: bool = True,
 ) -> list[ModeScores]:
-    """Search modes run the real search; fusion variants fuse the same dense and lexical candidates offline."""
+    """Search modes run the real search; fusion variants fuse the same dense and lexical candidates offline.
+    Calibrated variants need the datastore's calibration: without one they are refused, or (`strict=False`,
+    for `--modes all`) skipped."""
     available = fusion_variants(datastore_calibration(backend, datastore_id))
     missing = [name for name in modes if name in FUSION_NAMES and name not in available]
+    if missing and not strict:
+        modes, missing = [name for name in modes if name not in missing], []
     if missing:
         raise InvalidRequestError(
             f"{', '.join(missing)} need the datastore's calibration: run locally (no --url) on a datastore "
