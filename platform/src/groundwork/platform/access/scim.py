@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from scim2_models import (
     Context,
     Email,
@@ -40,6 +42,8 @@ from groundwork.platform.db.identity_models import ScimToken, WebSession
 from groundwork.platform.db.models import ApiKey, Role, utcnow
 from groundwork.platform.db.session import Database
 from groundwork.platform.errors import AuthenticationError, ConflictError, InvalidRequestError, NotFoundError
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "gwscim"
 MAX_PAGE = 200
@@ -138,7 +142,10 @@ class ScimService:
         resource.display_name = user.display_name or None
         resource.external_id = user.external_id
         if user.email and not resource.emails:
-            resource.emails = [Email(value=user.email, primary=True)]
+            try:
+                resource.emails = [Email(value=user.email, primary=True)]
+            except ValidationError:  # an address SCIM would refuse (e.g. a reserved domain) is left out
+                logger.info("user %s: email %r is not a SCIM email address", user.id, user.email)
         memberships = session.execute(
             select(models.Group.id, models.Group.name)
             .join(models.GroupMember, models.GroupMember.group_id == models.Group.id)
