@@ -74,7 +74,7 @@ def main() -> None:
             model.delay, model.chunk_chars = 0.15, 6
             page.get_by_label("Ask a question").fill(QUESTION)
             page.get_by_label("Ask a question").press("Enter")
-            expect(page.locator(".message.assistant[aria-busy=\"true\"] .answer-body")).to_contain_text("02:00")
+            expect(page.locator('.message.assistant[aria-busy="true"] .answer-body')).to_contain_text("02:00")
             shoot(page, "streaming.png")
             expect(page.locator(".message.assistant")).to_have_attribute("aria-busy", "false", timeout=120_000)
             model.delay, model.chunk_chars = 0.02, 8
