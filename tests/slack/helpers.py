@@ -21,7 +21,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from groundwork.platform.slack.blocks import PROGRESS
+from groundwork.platform.slack.blocks import CHECKING, PROGRESS
 from groundwork.platform.slack.testing import FakeSlack, RecordedCall
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -172,13 +172,18 @@ def replies(slack: FakeSlack, channel: str, thread_ts: str | None) -> list[dict[
     ]
     finals: list[dict[str, Any]] = []
     for post in posted:
-        if post.params.get("text") != PROGRESS:
+        if not _in_progress(post.params):
             finals.append(post.params)
             continue
         updates = [c for c in calls if c.method == "chat.update" and c.params.get("ts") == post.response.get("ts")]
-        if updates:
+        if updates and not _in_progress(updates[-1].params):
             finals.append(updates[-1].params)
     return finals
+
+
+def _in_progress(params: dict[str, Any]) -> bool:
+    """A progress message: "Searching…", or the statements verified so far while the rest is checked."""
+    return params.get("text") == PROGRESS or CHECKING in json.dumps(params.get("blocks"), ensure_ascii=False)
 
 
 def wait_reply(slack: FakeSlack, channel: str, thread_ts: str | None, timeout: float = 60) -> dict[str, Any]:
