@@ -38,6 +38,11 @@ LIST_ITEMS = 5
 """List items quoted after a quoted sentence that introduces them ("UploadFile has the following attributes:")."""
 
 
+_CHANGELOG = re.compile(r"\bPR \[?#\d+|\bby \[?@[\w-]+|^\W{0,3}[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+"""A changelog entry ("✨ Add support for X. PR #1234 by @someone."): it says a change happened, not how
+the thing works; a release-notes page mentions nearly everything once, so its lines are never quoted."""
+
+
 def _units(text: str) -> list[tuple[str, bool]]:
     """A passage's quotable units in order, each flagged whether it is a list item: sentences of prose
     blocks, and whole list items (an item's "Defaults to 600." stays with the setting it belongs to)."""
@@ -54,7 +59,7 @@ def _units(text: str) -> list[tuple[str, bool]]:
             units.extend((item, True) for item in items if len(item) > 12)
             continue
         units.extend((s.strip(), False) for s in _SENTENCE.split(block) if len(s.strip()) > 20 and not is_code(s))
-    return units
+    return [(unit, item) for unit, item in units if not _CHANGELOG.search(unit)]
 
 
 def split_sentences(text: str) -> list[str]:
