@@ -78,6 +78,23 @@ def candidates(calibrations: dict[str, Calibration | None]) -> dict[str, Ranker]
     return variants
 
 
+LATENCY_VARIANTS = {
+    "minmax 0.5 (old default)": FusionConfig(),
+    "minmax 0.5 spread (new default)": FusionConfig(query_weighting="spread"),
+}
+
+
+def fuse_cost_ms(lists: Sequence[Lists], config: FusionConfig, repeats: int = 3) -> float:
+    """Best-of-`repeats` mean time of one fusion (200 + 200 candidates, top 200), in milliseconds."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for dense, lexical in lists:
+            fuse(dense, lexical, config, CANDIDATES)
+        best = min(best, (time.perf_counter() - started) / max(1, len(lists)))
+    return best * 1000
+
+
 def build_index(prepared: PreparedSet, directory: Path) -> HybridIndex:
     index = HybridIndex(directory, prepared.vectors.shape[1], "bench")
     for start in range(0, len(prepared.texts), 5000):
@@ -143,6 +160,7 @@ def run_set(prepared: PreparedSet, embedder: SentenceTransformerEmbedder) -> dic
         finally:
             index.close()
     results = {name: score(prepared, lists, ranker) for name, ranker in candidates(calibrations).items()}
+    fuse_ms = {name: fuse_cost_ms(lists, config) for name, config in LATENCY_VARIANTS.items()}
     return {
         "tuned_on": prepared.name in TUNED_ON,
         "documents": len(prepared.dataset.corpus),
@@ -152,6 +170,7 @@ def run_set(prepared: PreparedSet, embedder: SentenceTransformerEmbedder) -> dic
         "calibration_seconds": seconds["ict"],
         "calibration_seconds_by_kind": seconds,
         "embedding_estimate_now": embed_now,
+        "fuse_ms_per_query": fuse_ms,
         "calibration": {kind: c.as_dict() if c else None for kind, c in calibrations.items()},
         "results": results,
     }
@@ -183,6 +202,13 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
         )
     headers = ["set", "chunks", "best w sentence/ict (*: guard)", "calib s", "embed s (est.)", "wall %", "cpu %"]
     print(format_table(headers, calibration_rows))
+    print()
+    names = list(LATENCY_VARIANTS)
+    print(
+        format_table(
+            ["fuse ms/query", *names], [[s, *(f"{table[s]['fuse_ms_per_query'][n]:.2f}" for n in names)] for s in sets]
+        )
+    )
 
 
 def main() -> None:

@@ -169,10 +169,10 @@ class RetrievalConfig(BaseModel):
     `dense_weight` / `lexical_weight` until it has one; `fixed`: always the fixed weights."""
     query_weighting: Literal["none", "spread"] = "spread"
     """`spread`: per query, shift weight towards the ranker whose best scores stand out (hybrid.py)."""
-    dense_weight: float = 0.5
-    """Weight of dense (embedding) results in hybrid fusion (with `fusion_weights=fixed`, or before a
-    datastore is calibrated)."""
-    lexical_weight: float = 0.5
+    dense_weight: float = 0.6
+    """Weight of dense (embedding) results in hybrid fusion: the prior a datastore's calibration keeps unless
+    a ranker clearly fails there (chosen by measurement: docs/decisions/0006-adaptive-fusion.md)."""
+    lexical_weight: float = 0.4
     """Weight of lexical (BM25) results in hybrid fusion."""
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     """When and how datastores are calibrated."""
