@@ -93,5 +93,10 @@ def test_the_names_gate_refuses_only_below_the_caveat_relevance() -> None:
 
 def test_a_refusal_always_says_why_and_an_answer_keeps_its_caveat() -> None:
     assert with_caveat(None, None, answered=False)
+    assert with_caveat("No retrieved passage mentions Nomad.", None, answered=False, gated=True) == (
+        "No retrieved passage mentions Nomad."
+    )
+    degraded = with_caveat("The language model is not available.", None, answered=False)
+    assert degraded and degraded.startswith("No passage found states an answer")
     assert with_caveat("Quoted.", "Caveat.", answered=True) == "Caveat. Quoted."
     assert with_caveat(None, None, answered=True) is None

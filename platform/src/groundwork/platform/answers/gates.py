@@ -98,10 +98,14 @@ def not_relevant(best_relevance: float | None, threshold: float) -> str:
 NOTHING_SUPPORTED = "No passage found states an answer to the question; the closest sources are listed."
 
 
-def with_caveat(notice: str | None, caveat: str | None, *, answered: bool) -> str | None:
-    """The final notice: an answer's caveat before its other notice; a refusal always says why."""
+def with_caveat(notice: str | None, caveat: str | None, *, answered: bool, gated: bool = False) -> str | None:
+    """The final notice: an answer's caveat before its other notice; a refusal always says why. `gated`: the
+    gates refused before anything was generated or quoted, and `notice` is their reason; otherwise a refusal
+    found nothing supported, and a degraded-mode notice ("the language model is not available") follows."""
     if not answered:
-        return notice or NOTHING_SUPPORTED
+        if gated and notice:
+            return notice
+        return f"{NOTHING_SUPPORTED} {notice}" if notice and notice != NOTHING_SUPPORTED else NOTHING_SUPPORTED
     if caveat and notice:
         return f"{caveat} {notice}"
     return caveat or notice

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from groundwork.platform.access.audit import AuditLog
@@ -92,7 +92,7 @@ class AnswerSettings:
     vocabulary_min_chunks: int = 0
     vocabulary_max_relevance: float = 1.0
     context_documents: int = 0
-    gates: GatePolicy = GatePolicy()
+    gates: GatePolicy = field(default_factory=GatePolicy)
     fallback_window: int = 3
     fallback_failures: int = 2
     fallback_repeats: int = 2
@@ -174,7 +174,7 @@ class AnswerService:
             elif run.quote is not None:
                 run.quote.cancel()  # computed ahead, not needed
         self._settle_notice(run)
-        run.notice = with_caveat(run.notice, caveat, answered=bool(run.gate.shown))  # #13
+        run.notice = with_caveat(run.notice, caveat, answered=bool(run.gate.shown), gated=not relevant)  # #13
         if run.notice is not None and run.notice not in run.notices_sent:
             yield self._notice(run)
         yield await self._finish(run, include_result)
