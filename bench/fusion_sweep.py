@@ -80,7 +80,9 @@ def candidates(calibrations: dict[str, Calibration | None]) -> dict[str, Ranker]
 
 LATENCY_VARIANTS = {
     "minmax 0.5 (old default)": FusionConfig(),
-    "minmax 0.5 spread (new default)": FusionConfig(query_weighting="spread"),
+    "minmax spread (the new default's cost)": FusionConfig(
+        dense_weight=0.6, lexical_weight=0.4, query_weighting="spread"
+    ),
 }
 
 
