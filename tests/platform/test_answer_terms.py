@@ -89,6 +89,8 @@ def test_the_names_gate_refuses_only_below_the_caveat_relevance() -> None:
     high = check_names("can Argo deploy to Nomad?", passages, 0.70, policy)
     assert not high.refuse and high.notice and "Nomad" in high.notice
     assert check_names("how does Argo deploy from Git?", passages, 0.40, policy).notice is None
+    version = check_names("when is Argo 4.0 out?", passages, 0.90, policy)  # a version is never a caveat
+    assert version.refuse and version.notice == "No retrieved passage mentions 4.0."
 
 
 def test_a_refusal_always_says_why_and_an_answer_keeps_its_caveat() -> None:

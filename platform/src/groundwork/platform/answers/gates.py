@@ -18,6 +18,7 @@ answers with a caveat instead, or is off.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -49,6 +50,7 @@ class GateVerdict:
 
 
 PASSED = GateVerdict(False, None)
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+|v\d+")
 
 
 def _decide(action: Action, notice: str, refuse: bool) -> GateVerdict:
@@ -66,6 +68,9 @@ def check_names(question: str, passages: Iterable[str], best_relevance: float, p
     if not missing:
         return PASSED
     listed = ", ".join(missing)
+    versions = [term for term in missing if _VERSION.fullmatch(term)]
+    if versions and policy.names == "refuse":  # a version no passage mentions is one the docs do not cover
+        return GateVerdict(True, f"No retrieved passage mentions {', '.join(versions)}.")
     if best_relevance >= policy.names_caveat_relevance or policy.names == "caveat":
         return GateVerdict(False, f"The sources found do not mention {listed}; this answer covers what they say.")
     return _decide(policy.names, f"No retrieved passage mentions {listed}.", True)
