@@ -123,3 +123,42 @@ def test_chunks_and_metadata_round_trip_and_cascade(database: Database) -> None:
         session.delete(loaded)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Chunk)) == 0
+
+
+def test_upgrading_an_existing_store_keeps_every_chunk(database_url: str) -> None:
+    """A migration that rebuilds a table (SQLite batch mode) must not cascade into the rows referencing it."""
+    db = Database(database_url)
+    db.migrate("0007")
+    now = "2026-12-01 00:00:00"
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', :now)"), {"now": now}
+        )
+        connection.execute(
+            text(
+                "INSERT INTO datastores (id, tenant_id, name, description, embedding_model, index_generation, "
+                "created_at) VALUES ('ds', 'acme', 'docs', '', 'm', 1, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO documents (id, tenant_id, datastore_id, source_uri, title, mime_type, content_hash, "
+                "size_bytes, blob_key, version, status, attempts, chunk_count, metadata_json, created_at, "
+                "updated_at) VALUES ('d1', 'acme', 'ds', 'file:///a.md', 'A', 'text/markdown', 'h', 5, 'k', 1, "
+                "'indexed', 1, 1, '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO chunks (id, document_id, datastore_id, ordinal, text, heading_path, start_offset, "
+                "end_offset, token_count, embedding) VALUES (1, 'd1', 'ds', 0, 'hello', '[]', 0, 5, 1, :vector)"
+            ),
+            {"vector": b"\x00" * 16},
+        )
+    db.migrate()
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Chunk)) == 1
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
+    db.close()

@@ -25,6 +25,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    """Migrations only: Alembic's batch mode rebuilds a SQLite table (copy, DROP, rename), and with foreign keys
+    on, the DROP would cascade into every referencing row (a documents rebuild deleted every chunk)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+
+
 def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
@@ -49,8 +57,8 @@ class Database:
             self.engine = create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision, in one transaction (on SQLite too, so a crash
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` (default: the newest), in one transaction (on SQLite too, so a crash
         mid-migration leaves the previous schema rather than half-created tables)."""
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -60,6 +68,7 @@ class Database:
             # transactional. Kept to this engine: for ordinary work the driver's default locking is right.
             engine = create_engine(self.url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _foreign_keys_off)
             event.listen(engine, "connect", _driver_autocommit)
             event.listen(engine, "begin", _begin_immediate)
         try:
@@ -68,7 +77,7 @@ class Database:
                     # Scale-out: API and worker processes start together; one migrates, the others wait.
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
         finally:
             if engine is not self.engine:
                 engine.dispose()
