@@ -175,9 +175,12 @@ def _alive(pid: int) -> bool:
 def test_ingest_of_1000_files_over_the_url_is_one_job(
     env: dict[str, str], servers: list[Server], tmp_path: Path
 ) -> None:
+    # 300 in CI: still far past the 80 requests the default rate limit allowed the old one-request-per-file CLI;
+    # the measurement is 1,000 (GROUNDWORK_TEST_FILES=1000, or bench/ingest_remote.py --files 1000).
+    count = int(os.environ.get("GROUNDWORK_TEST_FILES", "300"))
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(1000):
+    for i in range(count):
         (folder / f"f{i:04d}.md").write_text(f"# File {i}\n\nItem {i}.\n")
     server = Server(env)
     servers.append(server)
@@ -190,8 +193,8 @@ def test_ingest_of_1000_files_over_the_url_is_one_job(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     stats = server.client.get("/v1/datastores/many").json()
-    assert stats["documents"] == 1000 and stats["documents_by_status"].get("indexed") == 1000, stats
+    assert stats["documents"] == count and stats["documents_by_status"].get("indexed") == count, stats
     jobs = {
-        d["job_id"] for d in server.client.get("/v1/datastores/many/documents", params={"limit": 1000}).json()["items"]
+        d["job_id"] for d in server.client.get("/v1/datastores/many/documents", params={"limit": count}).json()["items"]
     }
     assert len(jobs) == 1, jobs
