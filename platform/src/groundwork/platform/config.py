@@ -386,6 +386,14 @@ class AnswersConfig(BaseModel):
     """Passages from at most this many documents, in retrieval order, go to the language model (0: all).
     On the Dapr set the model's citations of the top-ranked document were right 82% of the time, of the
     others 15%: one document keeps answers on the page that answers the question."""
+    fallback_window: int = Field(default=3, ge=1, le=20)
+    """Early fallback: the model's first this many claims are watched (see `fallback_failures`)."""
+    fallback_failures: int = Field(default=2, ge=0, le=20)
+    """Early fallback: when this many of the first `fallback_window` claims fail verification, generation is
+    stopped (aborted on the model server) and the answer quotes the passages at once. 0: never."""
+    fallback_repeats: int = Field(default=2, ge=0, le=20)
+    """Early fallback: generation is stopped when the model has repeated this many earlier claims (or loops on
+    a short piece of text). 0: only loops stop it."""
 
 
 class ApiConfig(BaseModel):
@@ -739,6 +747,9 @@ class SlackConfig(BaseModel):
     progress_delay_seconds: float = Field(default=3.0, ge=0.0)
     """An answer not ready after this long gets a "Searching your documents..." message, updated in place
     with the answer when it is ready."""
+    progress_update_seconds: float = Field(default=1.5, ge=0.0)
+    """Least time between two updates of the progress message with the statements verified so far (Slack
+    rate-limits `chat.update` to about 50 a minute per channel)."""
     ask_reply: Literal["ephemeral", "in_channel"] = "ephemeral"
     """How `/ask` replies unless the command says `--public` or `--private`: `ephemeral` (only the asker sees
     it, answered from what the asker may read) or `in_channel` (answered from what every member may read)."""

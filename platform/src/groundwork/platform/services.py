@@ -266,6 +266,9 @@ def build_services(settings: Settings, *, owner: str, recover: bool = True) -> S
                     vocabulary=settings.answers.vocabulary_gate,
                     vocabulary_max_unknown=settings.answers.vocabulary_max_unknown,
                 ),
+                fallback_window=settings.answers.fallback_window,
+                fallback_failures=settings.answers.fallback_failures,
+                fallback_repeats=settings.answers.fallback_repeats,
             ),
             admission=GenerationAdmission(
                 settings.generation.max_concurrent,
