@@ -184,6 +184,7 @@ class RetrievalConfig(BaseModel):
         """The fixed dense weight as a share of both weights (the prior calibration keeps)."""
         total = self.dense_weight + self.lexical_weight
         return self.dense_weight / total if total > 0 else 0.5
+
     rrf_k: int = 60
     """RRF damping constant."""
     candidates: int = 100

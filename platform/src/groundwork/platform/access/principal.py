@@ -11,9 +11,7 @@ from groundwork.platform.errors import PermissionDeniedError
 
 _RANK = {Role.READER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 
-AuthMethod = Literal[
-    "api_key", "jwt", "session", "operator", "anonymous", "integration", "audience", "tenant_public"
-]
+AuthMethod = Literal["api_key", "jwt", "session", "operator", "anonymous", "integration", "audience", "tenant_public"]
 
 
 def role_at_least(role: Role | str, minimum: Role) -> bool:

@@ -432,9 +432,7 @@ def eval_retrieval(
             follow_jobs(backend, backend.submit(datastore_id, corpus_documents(dataset)), console)
             ingest_seconds = time.perf_counter() - started
             with Progress(console=console) as progress:
-                results = score_modes(
-                    backend, dataset, datastore_id, selected_modes, progress, strict=modes != "all"
-                )
+                results = score_modes(backend, dataset, datastore_id, selected_modes, progress, strict=modes != "all")
             calibration = datastore_calibration(backend, datastore_id)
     except PlatformError as exc:
         _fail(exc)
