@@ -79,6 +79,8 @@ def test_a_disabled_user_is_signed_out_on_the_next_request(page: Page, sso: SsoS
     sso.site.api.post("/v1/datastores", json={"name": "handbook"})  # something to ask (201, or 409 if there)
     sso.provider.set_user("judy", {"email": "judy@corp.test", "name": "Judy"})
     sign_in_at_the_provider(page, "judy")
+    # The page must have finished loading as judy first: disabling her while it still loads signs her out early.
+    expect(page.get_by_label("Ask a question")).to_be_visible()
     assert sso.site.api.patch("/v1/admin/users/judy@corp.test", json={"disabled": True}).status_code == 200
     page.get_by_label("Ask a question").fill("When is the metadata database backed up?")
     page.get_by_label("Ask a question").press("Enter")

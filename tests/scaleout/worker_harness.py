@@ -25,4 +25,6 @@ def _poisoned_parse(data: bytes, **kwargs: Any) -> Any:
 pipeline.parse_document = _poisoned_parse  # type: ignore[assignment]
 
 if __name__ == "__main__":
+    # The poison is patched into this process: parse here, not in the parser subprocess (#15's isolation).
+    os.environ["GROUNDWORK_INGESTION__PARSER_ISOLATION"] = "false"
     main()

@@ -351,7 +351,11 @@ class DocumentService:
                     if document.content_hash == content_hash:
                         document.job_id = job_id
                         document_ids.append(document.id)
-                        continue  # already queued (re-enqueued at start-up after a crash)
+                        # Enqueued again: the process that queued it may be gone, and a CLI run no longer
+                        # recovers every leftover at start-up (only what it submits). The pipeline's claim
+                        # makes a second message for a live document a no-op.
+                        queued.append(document.id)
+                        continue
                 if document is None:
                     document = Document(
                         id=new_id(),
